@@ -1,0 +1,9 @@
+"""DWPose whole-body pose estimation and the `dw_openpose_full` pose map for ControlNet."""
+
+from .detector import DWposeDetector
+from .poses import Poses
+from .render import draw_poses
+from .session import ProviderFallbackWarning
+from .weights import WeightsError
+
+__all__ = ["DWposeDetector", "Poses", "ProviderFallbackWarning", "WeightsError", "draw_poses"]

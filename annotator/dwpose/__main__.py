@@ -1,0 +1,95 @@
+"""Command line: `python -m annotator.dwpose IMAGE_OR_DIR... --out DIR [options]`.
+
+Writes <name>_pose.png per image, and <name>.json (sd-webui-controlnet OpenPose JSON) and
+<name>.npz with --json / --npz. An unreadable image is reported, the others are processed, and the
+exit status is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from PIL import Image, ImageOps
+from tqdm import tqdm
+
+from .detector import DWposeDetector
+from .weights import WeightsError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m annotator.dwpose", description=__doc__.splitlines()[0])
+    parser.add_argument("inputs", nargs="+", metavar="IMAGE_OR_DIR", help="image files or folders of images")
+    parser.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
+    parser.add_argument("--det", help="person detector ONNX (default: yolox_l.onnx from $DWPOSE_CKPTS, "
+                                      "annotator/ckpts or Hugging Face yzd-v/DWPose)")
+    parser.add_argument("--pose", help="pose model ONNX (default: dw-ll_ucoco_384.onnx, found the same way)")
+    parser.add_argument("--json", action="store_true", help="also write <name>.json (OpenPose JSON)")
+    parser.add_argument("--npz", action="store_true", help="also write <name>.npz")
+    parser.add_argument("--detect-resolution", type=int, default=512)
+    parser.add_argument("--image-resolution", type=int, default=512)
+    parser.add_argument("--no-hand", action="store_true", help="do not draw hands")
+    parser.add_argument("--no-face", action="store_true", help="do not draw faces")
+    parser.add_argument("--foot", action="store_true", help="draw feet (not in the reference renderer)")
+    return parser.parse_args(argv)
+
+
+def list_images(inputs: list[str]) -> list[Path]:
+    """Files as given (whatever their suffix, so a bad one is reported), folders' images sorted."""
+    images = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            images += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        else:
+            images.append(item)
+    return images
+
+
+def load_image(path: Path) -> Image.Image:
+    with Image.open(path) as image:
+        image = ImageOps.exif_transpose(image)  # phones store portrait photos rotated
+        image.load()
+        return image
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    images = list_images(args.inputs)
+    if not images:
+        print("error: no images found in " + ", ".join(args.inputs), file=sys.stderr)
+        return 2
+    try:
+        detector = DWposeDetector(args.det, args.pose)
+    except WeightsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    failed = []
+    for path in tqdm(images, desc="dwpose", unit="image", disable=len(images) < 2):
+        try:
+            canvas, poses = detector.annotate(
+                load_image(path), args.detect_resolution, args.image_resolution,
+                include_hand=not args.no_hand, include_face=not args.no_face, include_foot=args.foot,
+            )
+        except (OSError, ValueError, Image.DecompressionBombError) as err:
+            tqdm.write(f"error: {path}: {err}", file=sys.stderr)
+            failed.append(path)
+            continue
+        Image.fromarray(canvas).save(args.out / f"{path.stem}_pose.png")
+        if args.json:
+            poses.save_openpose_json(args.out / f"{path.stem}.json")
+        if args.npz:
+            poses.to_npz(args.out / f"{path.stem}.npz")
+
+    if failed:
+        print(f"{len(failed)} of {len(images)} images failed: " + ", ".join(map(str, failed)), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""The 133-point COCO-WholeBody -> 134-point OpenPose layout, and the result formats users exchange.
+
+OpenPose layout (after inserting the neck and reordering the body):
+body 0-17 (OpenPose-18), feet 18-23, face 24-91, left hand 92-112, right hand 113-133.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+NUM_COCO = 133
+NUM_OPENPOSE = 134
+NECK = 17  # index of the neck before reordering
+BODY = slice(0, 18)
+FEET = slice(18, 24)
+FACE = slice(24, 92)
+LEFT_HAND = slice(92, 113)
+RIGHT_HAND = slice(113, 134)
+R_EYE, L_EYE = 14, 15
+THRESHOLD = 0.3
+
+# OpenPose-18 body positions and the (neck-inserted) COCO positions they take, as DWPose reorders.
+_OPENPOSE_IDX = [1, 2, 3, 4, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16, 17]
+_MMPOSE_IDX = [17, 6, 8, 10, 7, 9, 12, 14, 16, 13, 15, 2, 1, 4, 3]
+
+
+def _coco_index_of_openpose() -> np.ndarray:
+    """For each of the 134 OpenPose-layout points, its COCO-WholeBody index (-1 for the neck)."""
+    with_neck = np.array(list(range(NECK)) + [-1] + list(range(NECK, NUM_COCO)))
+    order = np.arange(NUM_OPENPOSE)
+    order[_OPENPOSE_IDX] = _MMPOSE_IDX
+    return with_neck[order]
+
+
+COCO_INDEX = _coco_index_of_openpose()
+NECK_INDEX = int(np.flatnonzero(COCO_INDEX == -1)[0])  # 1 in OpenPose-18
+
+
+def coco_to_openpose(keypoints: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 133, 2) float64 keypoints and (N, 133) scores -> the (N, 134, ...) OpenPose layout.
+
+    The neck is the mean of the shoulders (COCO 5 and 6), with score 1 when both shoulder
+    scores are > 0.3, else 0.
+    """
+    shoulders = keypoints[:, [5, 6]]
+    neck = (shoulders[:, 0] + shoulders[:, 1]) / 2
+    shoulder_scores = scores[:, [5, 6]].astype(np.float64)
+    neck_score = ((shoulder_scores[:, 0] > THRESHOLD) & (shoulder_scores[:, 1] > THRESHOLD)).astype(np.float32)
+    out_kp = keypoints[:, np.maximum(COCO_INDEX, 0)]
+    out_sc = scores[:, np.maximum(COCO_INDEX, 0)].astype(np.float32)
+    out_kp[:, NECK_INDEX] = neck
+    out_sc[:, NECK_INDEX] = neck_score
+    return out_kp, out_sc
+
+
+def visible_mask(keypoints: np.ndarray, scores: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
+    """Which points are drawn and exported: body points with score > threshold, the others with
+    score >= threshold (the reference's two rules), and only where the coordinates are finite."""
+    scores = np.asarray(scores, dtype=np.float64)  # the reference compares in float64
+    visible = scores >= threshold
+    visible[:, BODY] = scores[:, BODY] > threshold
+    return visible & np.isfinite(keypoints).all(axis=-1)
+
+
+@dataclass(eq=False)
+class Poses:
+    """People found in one image, in the OpenPose layout, in pixels of that image.
+
+    keypoints: float32 (N, 134, 2); scores: float32 (N, 134); boxes: float32 (N, 4) x1 y1 x2 y2;
+    box_scores: float32 (N,), 0 for the whole-image box used when no person was detected;
+    width, height: the image size; exact_keypoints: the float64 keypoints the renderer draws
+    from (float32 rounding could move a truncated pixel coordinate by one).
+    """
+
+    exact_keypoints: np.ndarray
+    scores: np.ndarray
+    boxes: np.ndarray
+    box_scores: np.ndarray
+    width: int
+    height: int
+
+    def __post_init__(self):
+        with np.errstate(over="ignore"):  # coordinates beyond float32 become inf, as a cast should
+            self.keypoints = self.exact_keypoints.astype(np.float32)
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def visible(self, threshold: float = THRESHOLD) -> np.ndarray:
+        return visible_mask(self.exact_keypoints, self.scores, threshold)
+
+    def normalized(self, threshold: float = THRESHOLD) -> np.ndarray:
+        """float64 (N, 134, 2) coordinates divided by the image width and height, -1 where hidden."""
+        points = self.exact_keypoints.copy()
+        points[..., 0] /= float(self.width)
+        points[..., 1] /= float(self.height)
+        points[~self.visible(threshold)] = -1
+        return points
+
+    def to_openpose_json(self, threshold: float = THRESHOLD) -> dict:
+        """sd-webui-controlnet's OpenPose JSON (what its pose editor reads), in absolute pixels.
+
+        A hidden point is (0, 0, 0); a face or hand without any visible point is None; the face list
+        is the 68 face points followed by the body's right and left eye.
+        """
+        visible = self.visible(threshold)
+
+        def flat(person: int, part) -> list[float]:
+            values = []
+            for (x, y), shown in zip(self.exact_keypoints[person, part], visible[person, part]):
+                values += [float(x), float(y), 1.0] if shown else [0.0, 0.0, 0.0]
+            return values
+
+        people = []
+        for n in range(len(self)):
+            face = None
+            if visible[n, FACE].any():
+                face = flat(n, FACE) + flat(n, slice(R_EYE, R_EYE + 1)) + flat(n, slice(L_EYE, L_EYE + 1))
+            people.append({
+                "pose_keypoints_2d": flat(n, BODY),
+                "face_keypoints_2d": face,
+                "hand_left_keypoints_2d": flat(n, LEFT_HAND) if visible[n, LEFT_HAND].any() else None,
+                "hand_right_keypoints_2d": flat(n, RIGHT_HAND) if visible[n, RIGHT_HAND].any() else None,
+            })
+        return {"people": people, "animals": [], "canvas_width": self.width, "canvas_height": self.height}
+
+    def save_openpose_json(self, path: str | os.PathLike, threshold: float = THRESHOLD) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.to_openpose_json(threshold), f)
+
+    def to_npz(self, path: str | os.PathLike, threshold: float = THRESHOLD) -> None:
+        """Cog-style npz: `person_<i>` -> {"body": (18, 2), "face": (68, 2), "hands": (2, 21, 2)},
+        coordinates relative to the image size, -1 where hidden. Load with allow_pickle=True."""
+        points = self.normalized(threshold)
+        people = {
+            f"person_{n}": {
+                "body": points[n, BODY],
+                "face": points[n, FACE],
+                "hands": np.stack([points[n, LEFT_HAND], points[n, RIGHT_HAND]]),
+            }
+            for n in range(len(self))
+        }
+        np.savez(path, **people)
+
+    def to_coco_wholebody(self, image_id: int) -> list[dict]:
+        """COCO-WholeBody result entries (for xtcocotools), keypoints as (x, y, score) triplets in
+        COCO order. `score` is the mean keypoint score; per-part means are given as `<part>_score`."""
+        coco_xy = np.zeros((len(self), NUM_COCO, 2))
+        coco_sc = np.zeros((len(self), NUM_COCO))
+        has_coco = COCO_INDEX >= 0
+        coco_xy[:, COCO_INDEX[has_coco]] = self.exact_keypoints[:, has_coco]
+        coco_sc[:, COCO_INDEX[has_coco]] = self.scores[:, has_coco]
+        coco_xy = np.nan_to_num(coco_xy, nan=0.0, posinf=0.0, neginf=0.0)
+        coco_sc = np.nan_to_num(coco_sc, nan=0.0, posinf=0.0, neginf=0.0)
+        parts = {"keypoints": (0, 17), "foot_kpts": (17, 23), "face_kpts": (23, 91),
+                 "lefthand_kpts": (91, 112), "righthand_kpts": (112, 133)}
+        results = []
+        for n in range(len(self)):
+            triplets = np.concatenate([coco_xy[n], coco_sc[n][:, None]], axis=1)
+            entry = {"image_id": int(image_id), "category_id": 1, "score": float(coco_sc[n].mean())}
+            for key, (start, stop) in parts.items():
+                entry[key] = [float(v) for v in triplets[start:stop].ravel()]
+                part = "body" if key == "keypoints" else key.replace("_kpts", "")
+                entry[f"{part}_score"] = float(coco_sc[n, start:stop].mean())
+            results.append(entry)
+        return results

@@ -1,0 +1,177 @@
+"""Locate the DWPose ONNX weight files, downloading them from the Hugging Face Hub when needed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import huggingface_hub
+from huggingface_hub import constants as hf_constants
+
+__all__ = [
+    "HF_REPO_ID",
+    "DET_FILENAME",
+    "POSE_FILENAME",
+    "CKPTS_DIR",
+    "WeightsError",
+    "find_weights",
+    "check_weights_file",
+]
+
+HF_REPO_ID = "yzd-v/DWPose"
+DET_FILENAME = "yolox_l.onnx"
+POSE_FILENAME = "dw-ll_ucoco_384.onnx"
+CKPTS_DIR = Path(__file__).resolve().parent.parent / "ckpts"  # annotator/ckpts
+
+_WHAT = {
+    DET_FILENAME: "a YOLOX/RTMDet person detector in ONNX format",
+    POSE_FILENAME: "a DWPose whole-body pose estimator in ONNX format",
+}
+_TRUTHY = {"1", "true", "yes", "on"}
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class WeightsError(OSError):
+    """A weight file is missing, truncated, corrupt or not ONNX; the message names the file, what was expected and how to fix it."""
+
+
+def check_weights_file(path: Path, what: str) -> None:
+    """Cheap sanity check of an ONNX file: it exists, is not empty and starts like a ModelProto."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(
+            f"Weight file {path} not found; expected {what}. "
+            f"Download it from https://huggingface.co/{HF_REPO_ID} or fix the path."
+        )
+    with open(path, "rb") as f:
+        head = f.read(32)
+    if not head:
+        raise WeightsError(f"Weight file {path} is empty; expected {what}. Delete it and download it again.")
+    # A serialized ModelProto starts with field 1 (ir_version, varint): tag byte 0x08.
+    if head[0] != 0x08:
+        hint = ""
+        if head.startswith(b"version https://git-lfs"):
+            hint = "It is a Git LFS pointer, not the model itself. "
+        raise WeightsError(
+            f"Weight file {path} does not look like an ONNX model (starts with {head[:16]!r}); "
+            f"expected {what}. {hint}Delete it and download it again."
+        )
+
+
+def find_weights(
+    filename: str,
+    path: str | os.PathLike | None = None,
+    *,
+    repo_id: str = HF_REPO_ID,
+    cache_dir=None,
+    local_files_only: bool | None = None,
+) -> Path:
+    """Return a local path to `filename`: explicit path, $DWPOSE_CKPTS, CKPTS_DIR, HF cache, then download."""
+    what = _WHAT.get(filename, f"the ONNX model {filename}")
+
+    if path is not None:
+        explicit = Path(path).expanduser()
+        if not explicit.is_file():
+            raise WeightsError(
+                f"Weight file {explicit} (given explicitly) not found; expected {what}. "
+                f"Check the path, or pass no path to use $DWPOSE_CKPTS, {CKPTS_DIR} or the Hugging Face cache."
+            )
+        check_weights_file(explicit, what)
+        return explicit
+
+    places = []
+    env_dir = os.environ.get("DWPOSE_CKPTS")
+    if env_dir:
+        candidates = [Path(env_dir).expanduser() / filename, CKPTS_DIR / filename]
+    else:
+        places.append("$DWPOSE_CKPTS (not set)")
+        candidates = [CKPTS_DIR / filename]
+    for candidate in candidates:
+        places.append(str(candidate))
+        if candidate.is_file():
+            check_weights_file(candidate, what)
+            return candidate
+
+    # Resolved once so the cached and the freshly downloaded paths look the same.
+    cache_dir = Path(cache_dir or hf_constants.HF_HUB_CACHE).expanduser().resolve()
+    places.append(f"Hugging Face cache {cache_dir} ({repo_id})")
+    cached = huggingface_hub.try_to_load_from_cache(repo_id, filename, cache_dir=cache_dir)
+    if isinstance(cached, str):  # may also be None or the _CACHED_NO_EXIST marker
+        check_weights_file(Path(cached), what)
+        return Path(cached)
+
+    looked = "\n".join(f"  - {place}" for place in places)
+    offline_env = os.environ.get("HF_HUB_OFFLINE", "")
+    env_offline = offline_env.strip().lower() in _TRUTHY
+    if local_files_only is None:
+        local_files_only = env_offline
+    if local_files_only:
+        why = f"HF_HUB_OFFLINE={offline_env}" if env_offline else "local_files_only=True"
+        raise WeightsError(
+            f"Weight file {filename} ({what}) not found locally and offline mode is on ({why}).\n"
+            f"Looked in:\n{looked}\n"
+            f"Fix: put {filename} into $DWPOSE_CKPTS or {CKPTS_DIR}, or unset HF_HUB_OFFLINE to download it."
+        )
+
+    # A trailing "/" would give "//" in the URL hf_hub_url builds.
+    endpoint = (os.environ.get("HF_ENDPOINT") or "").rstrip("/") or None
+    try:
+        downloaded = Path(
+            huggingface_hub.hf_hub_download(
+                repo_id,
+                filename,
+                cache_dir=cache_dir,
+                endpoint=endpoint,
+                local_files_only=False,
+            )
+        )
+    except Exception as err:  # HTTP errors, connection errors, size consistency OSError, ...
+        raise WeightsError(
+            f"Could not download {filename} ({what}) from the Hugging Face repo {repo_id} "
+            f"at {endpoint or hf_constants.ENDPOINT}.\n"
+            f"Looked locally in:\n{looked}\n"
+            f"Reason: {_reason(err)}\n"
+            f"Fix: check your network connection and HF_ENDPOINT, or download {filename} manually from "
+            f"https://huggingface.co/{repo_id} and put it into $DWPOSE_CKPTS or {CKPTS_DIR}."
+        ) from err
+
+    _verify_blob_sha256(downloaded, filename, repo_id)
+    check_weights_file(downloaded, what)
+    return downloaded
+
+
+def _verify_blob_sha256(pointer: Path, filename: str, repo_id: str) -> None:
+    # The hub names the cache blob after the ETag, which is the content's sha256 for LFS files.
+    blob = Path(os.path.realpath(pointer))
+    expected = blob.name
+    if not _SHA256_HEX.fullmatch(expected):
+        return  # not an LFS blob (or no symlinks in this cache): nothing to compare against
+    digest = hashlib.sha256()
+    with open(blob, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    actual = digest.hexdigest()
+    if actual != expected:
+        blob.unlink(missing_ok=True)
+        pointer.unlink(missing_ok=True)
+        raise WeightsError(
+            f"Checksum mismatch for {filename} downloaded from {repo_id}: expected sha256 {expected}, "
+            f"got {actual}. The corrupt copy {blob} was deleted; retry the download."
+        )
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else "(no message)"
+
+
+def _reason(err: BaseException) -> str:
+    root = err
+    while root.__cause__ is not None:
+        root = root.__cause__
+    reason = f"{type(err).__name__}: {_first_line(err)}"
+    if root is not err:
+        reason += f" (caused by {type(root).__name__}: {_first_line(root)})"
+    return reason

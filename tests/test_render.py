@@ -1,0 +1,131 @@
+"""Renderer: known keypoints -> expected pixels (spec section 4)."""
+
+import matplotlib.colors
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from annotator.dwpose import Poses, draw_poses
+
+W, H = 320, 240
+RED_DIM = (153, 0, 0)          # limb 0 colour [255, 0, 0] * 0.6
+ORANGE_DIM = (153, 51, 0)      # limb 1 colour [255, 85, 0] * 0.6
+
+
+def make_poses(points: dict, n=1, width=W, height=H, score=0.9):
+    """Poses whose listed (person, index) points are visible at the given pixel coordinates."""
+    keypoints = np.full((n, 134, 2), -1.0)
+    scores = np.zeros((n, 134), dtype=np.float32)
+    for (person, index), xy in points.items():
+        keypoints[person, index] = xy
+        scores[person, index] = score
+    return Poses(keypoints, scores, np.zeros((n, 4), np.float32), np.ones(n, np.float32), width, height)
+
+
+def px(canvas, x, y):
+    return tuple(int(v) for v in canvas[y, x])
+
+
+def test_blank_when_nothing_visible():
+    canvas = draw_poses(make_poses({}))
+    assert canvas.shape == (H, W, 3) and canvas.dtype == np.uint8 and not canvas.any()
+
+
+def test_limb_stick_width_dimming_and_joint_colours():
+    # limb 0 joins OpenPose 1 (neck) and 2 (right shoulder): a horizontal stick from x=100 to x=200
+    canvas = draw_poses(make_poses({(0, 1): (100, 120), (0, 2): (200, 120)}))
+    assert px(canvas, 150, 120) == RED_DIM           # middle of the stick, dimmed by 0.6
+    assert px(canvas, 150, 123) == RED_DIM           # inside the half-width of 4
+    assert px(canvas, 150, 126) == (0, 0, 0)         # outside it
+    assert px(canvas, 100, 120) == (255, 85, 0)      # neck joint, colour 1, full brightness
+    assert px(canvas, 200, 120) == (255, 170, 0)     # shoulder joint, colour 2
+    assert px(canvas, 100, 124) == (255, 85, 0)      # joint radius 4
+    assert px(canvas, 94, 120) == (0, 0, 0)          # beyond the joint and the stick's end
+
+
+def test_hidden_points_draw_nothing():
+    poses = make_poses({(0, 1): (100, 120), (0, 2): (200, 120)})
+    poses.scores[0, 2] = 0.29  # body points need a score above 0.3
+    canvas = draw_poses(poses)
+    assert px(canvas, 150, 120) == (0, 0, 0)
+    assert px(canvas, 200, 120) == (0, 0, 0)
+    assert px(canvas, 100, 120) == (255, 85, 0)
+
+
+def test_limb_major_draw_order_across_persons():
+    # person 0 has limb 1 (neck -> left shoulder), person 1 has limb 0 (neck -> right shoulder);
+    # they cross at (150, 120). Limb-major order draws limb 1 last, although its person comes first.
+    canvas = draw_poses(make_poses({
+        (0, 1): (150, 60), (0, 5): (150, 180),
+        (1, 1): (90, 120), (1, 2): (210, 120),
+    }, n=2))
+    assert px(canvas, 150, 120) == ORANGE_DIM
+    assert px(canvas, 110, 120) == RED_DIM
+
+
+def test_hand_edge_colours_points_and_order():
+    # left hand of person 0: wrist (0) -> thumb (1) horizontal, edge 0 in HSV(0) = red
+    # right hand of person 0: index finger edge 5 -> 6 (edge 5)
+    canvas = draw_poses(make_poses({(0, 92): (40, 40), (0, 93): (100, 40), (0, 113 + 5): (40, 150),
+                                    (0, 113 + 6): (100, 150)}))
+    for edge, (x, y) in [(0, (70, 40)), (5, (70, 150))]:
+        expected = matplotlib.colors.hsv_to_rgb([edge / 20, 1.0, 1.0]) * 255  # the reference's colour source
+        assert px(canvas, x, y) == tuple(int(v) for v in np.round(expected))
+        assert px(canvas, x, y + 3) == (0, 0, 0)  # thickness 2
+    assert px(canvas, 40, 40) == (0, 0, 255)       # points: radius-4 blue dots drawn over the edges
+    assert px(canvas, 100, 44) == (0, 0, 255)
+
+
+def test_hand_point_at_pixel_zero_is_not_drawn():
+    canvas = draw_poses(make_poses({(0, 92): (0.5, 40), (0, 93): (100, 40)}))
+    assert px(canvas, 50, 40) == (0, 0, 0)   # the edge needs both ends > 0.01 after truncation
+    assert px(canvas, 100, 40) == (0, 0, 255)
+    assert px(canvas, 2, 40) == (0, 0, 0)
+
+
+def test_faces_are_white_dots_over_hands():
+    canvas = draw_poses(make_poses({(0, 24): (60, 60), (0, 92): (60, 60)}))
+    assert px(canvas, 60, 60) == (255, 255, 255)
+    assert px(canvas, 60, 63) == (255, 255, 255)   # radius 3
+    assert px(canvas, 60, 64) == (0, 0, 255)       # the hand dot (radius 4) shows around it
+
+
+def test_include_switches_and_feet_opt_in():
+    poses = make_poses({(0, 1): (100, 120), (0, 2): (200, 120), (0, 24): (20, 20), (0, 92): (300, 200),
+                        (0, 18): (150, 200), (0, 20): (200, 200)})
+    default = draw_poses(poses)
+    assert px(default, 175, 200) == (0, 0, 0)  # feet are off by default
+    assert px(draw_poses(poses, include_body=False), 150, 120) == (0, 0, 0)
+    assert px(draw_poses(poses, include_face=False), 20, 20) == (0, 0, 0)
+    assert px(draw_poses(poses, include_hand=False), 300, 200) == (0, 0, 0)
+    assert px(draw_poses(poses, include_foot=True), 175, 200) != (0, 0, 0)
+
+
+def test_points_on_and_beyond_the_border():
+    canvas = draw_poses(make_poses({(0, 1): (W, H), (0, 2): (-50, H / 2), (0, 24): (W - 1, 0.0)}))
+    assert canvas.shape == (H, W, 3)
+    assert px(canvas, W - 1, H - 1) == (255, 85, 0)  # a joint on the corner is partly visible
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e300, -1e12])
+def test_non_finite_or_huge_coordinates_do_not_crash(bad):
+    poses = make_poses({(0, 1): (bad, 100), (0, 2): (100, 100), (0, 92): (bad, bad), (0, 93): (50, 50),
+                        (0, 24): (bad, 3)})
+    canvas = draw_poses(poses)
+    assert px(canvas, 100, 100) == (255, 170, 0)  # the good shoulder joint is still drawn
+    assert px(canvas, 50, 50) == (0, 0, 255)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=2 * 134, max_size=2 * 134),
+    st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=134, max_size=134),
+    st.integers(1, 64), st.integers(1, 64),
+)
+def test_any_keypoints_and_scores_render_without_error(coords, scores, width, height):
+    poses = Poses(np.array(coords).reshape(1, 134, 2), np.array(scores, dtype=np.float32).reshape(1, 134),
+                  np.zeros((1, 4), np.float32), np.ones(1, np.float32), width, height)
+    canvas = draw_poses(poses, include_foot=True)
+    assert canvas.shape == (height, width, 3)
+    poses.to_openpose_json()
