@@ -14,11 +14,9 @@ from .render import draw_poses
 from .rtmdet import RTMDet
 from .rtmpose import RTMPose
 from .session import create_session
-from .weights import DET_FILENAME, HF_REPO_ID, POSE_FILENAME, WeightsError, find_weights
+from .weights import DET_FILENAME, DET_KIND, HF_REPO_ID, POSE_FILENAME, POSE_KIND, WeightsError, find_weights
 from .yolox import YOLOX
 
-DETECTOR_KIND = "a person detector in ONNX format (YOLOX with raw [1, A, 85] output, or RTMDet with dets/labels)"
-POSE_KIND = "an RTMPose/DWPose SimCC pose model in ONNX format (outputs simcc_x, simcc_y)"
 BODY_ONLY = 17  # RTMPose body models: the other 116 whole-body points are reported hidden
 
 
@@ -46,10 +44,10 @@ class DWposeDetector:
         (default 0.3 for YOLOX as in the reference, 0.35 for RTMDet)."""
         det_path = find_weights(DET_FILENAME, det_model)
         pose_path = find_weights(POSE_FILENAME, pose_model)
-        det_session = create_session(det_path, DETECTOR_KIND, providers)
+        det_session = create_session(det_path, DET_KIND, providers)
         kind = RTMDet if RTMDet.accepts(det_session) else YOLOX if YOLOX.accepts(det_session) else None
         if kind is None:
-            raise WeightsError(f"{det_path}: its inputs/outputs are not those of {DETECTOR_KIND}; "
+            raise WeightsError(f"{det_path}: its inputs/outputs are not those of {DET_KIND}; "
                                "pass a YOLOX or RTMDet ONNX file as det_model")
         self.detector = kind(det_session, kind.DEFAULT_THRESHOLD if det_threshold is None else det_threshold)
         pose_session = create_session(pose_path, POSE_KIND, providers)

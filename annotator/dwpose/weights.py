@@ -14,6 +14,8 @@ __all__ = [
     "HF_REPO_ID",
     "DET_FILENAME",
     "POSE_FILENAME",
+    "DET_KIND",
+    "POSE_KIND",
     "CKPTS_DIR",
     "WeightsError",
     "find_weights",
@@ -25,10 +27,9 @@ DET_FILENAME = "yolox_l.onnx"
 POSE_FILENAME = "dw-ll_ucoco_384.onnx"
 CKPTS_DIR = Path(__file__).resolve().parent.parent / "ckpts"  # annotator/ckpts
 
-_WHAT = {
-    DET_FILENAME: "a YOLOX/RTMDet person detector in ONNX format",
-    POSE_FILENAME: "a DWPose whole-body pose estimator in ONNX format",
-}
+DET_KIND = "a person detector in ONNX format (YOLOX with raw [1, A, 85] output, or RTMDet with dets/labels)"
+POSE_KIND = "an RTMPose/DWPose SimCC pose model in ONNX format (outputs simcc_x, simcc_y)"
+_WHAT = {DET_FILENAME: DET_KIND, POSE_FILENAME: POSE_KIND}
 _TRUTHY = {"1", "true", "yes", "on"}
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
