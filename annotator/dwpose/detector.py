@@ -10,7 +10,7 @@ from PIL import Image
 
 from ..util import HWC3, resize_image, resized_shape
 from .poses import NUM_COCO, THRESHOLD, Poses, coco_to_openpose
-from .render import draw_poses
+from .render import STICK_WIDTH, draw_poses
 from .rtmdet import RTMDet
 from .rtmpose import RTMPose
 from .session import create_session
@@ -117,13 +117,14 @@ class DWposeDetector:
         include_face: bool = True,
         include_foot: bool = False,
         threshold: float = THRESHOLD,
+        stick_width: int = STICK_WIDTH,
     ) -> tuple[np.ndarray, Poses]:
         """The pose map (uint8 RGB at the image_resolution size) and the poses it shows (in pixels of
         the detect_resolution canvas, as sd-webui-controlnet exports them)."""
         image = HWC3(image)
         detect_image = resize_image(image, detect_resolution)
         poses = self.detect(detect_image)
-        canvas = draw_poses(poses, include_body, include_hand, include_face, include_foot, threshold)
+        canvas = draw_poses(poses, include_body, include_hand, include_face, include_foot, threshold, stick_width)
         out_h, out_w = resized_shape(image.shape[0], image.shape[1], image_resolution)
         return cv2.resize(canvas, (out_w, out_h), interpolation=cv2.INTER_LINEAR), poses
 
@@ -138,12 +139,23 @@ class DWposeDetector:
         include_face: bool = True,
         include_foot: bool = False,
         threshold: float = THRESHOLD,
+        stick_width: int = STICK_WIDTH,
     ):
-        """The pose map of `image` as a PIL image (output_type="pil") or a uint8 array ("np")."""
+        """The pose map of `image` as a PIL image (output_type="pil") or a uint8 array ("np").
+
+        A list (or tuple) of images, e.g. the frames of a video, gives a list of pose maps, one per
+        frame, ready to be the `image=` of a diffusers ControlNet pipeline.
+        """
         if output_type not in ("pil", "np"):
             raise ValueError(f"output_type must be 'pil' or 'np', got {output_type!r}")
-        canvas, _ = self.annotate(image, detect_resolution, image_resolution, include_body, include_hand,
-                                  include_face, include_foot, threshold)
+        options = (detect_resolution, image_resolution, include_body, include_hand, include_face, include_foot,
+                   threshold, stick_width)
+        if isinstance(image, (list, tuple)):
+            return [self._pose_map(frame, output_type, options) for frame in image]
+        return self._pose_map(image, output_type, options)
+
+    def _pose_map(self, image, output_type: str, options: tuple):
+        canvas, _ = self.annotate(image, *options)
         return Image.fromarray(canvas) if output_type == "pil" else canvas
 
 

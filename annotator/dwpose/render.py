@@ -52,13 +52,19 @@ def draw_poses(
     include_face: bool = True,
     include_foot: bool = False,
     threshold: float = THRESHOLD,
+    stick_width: int = STICK_WIDTH,
 ) -> np.ndarray:
-    """The pose map of `poses` as an HxWx3 uint8 RGB array of the image size the poses refer to."""
+    """The pose map of `poses` as an HxWx3 uint8 RGB array of the image size the poses refer to.
+
+    `stick_width`: half-width in pixels of the body limbs; the reference's 4 unless changed.
+    """
+    if not (isinstance(stick_width, (int, np.integer)) and 1 <= stick_width <= 64):
+        raise ValueError(f"stick_width must be an integer from 1 to 64, got {stick_width!r}")
     canvas = np.zeros((poses.height, poses.width, 3), dtype=np.uint8)
     points = poses.normalized(threshold)
     drawable = _drawable(points, poses.visible(threshold), poses.width, poses.height)
     if include_body:
-        canvas = draw_bodies(canvas, points[:, BODY], drawable[:, BODY])
+        canvas = draw_bodies(canvas, points[:, BODY], drawable[:, BODY], int(stick_width))
     if include_foot:
         _draw_linked_points(canvas, points[:, FEET], drawable[:, FEET], FOOT_EDGES, FOOT_COLORS)
     if include_hand:
@@ -77,7 +83,7 @@ def _drawable(points: np.ndarray, visible: np.ndarray, width: int, height: int) 
         return visible & np.isfinite(pixels).all(axis=-1) & (np.abs(pixels) < MAX_COORD).all(axis=-1)
 
 
-def draw_bodies(canvas: np.ndarray, body: np.ndarray, drawable: np.ndarray) -> np.ndarray:
+def draw_bodies(canvas: np.ndarray, body: np.ndarray, drawable: np.ndarray, stick_width: int = STICK_WIDTH) -> np.ndarray:
     """Limbs as filled ellipses limb by limb over all persons, dim by 0.6, then joints (radius 4)."""
     height, width = canvas.shape[:2]
     for limb in range(DRAWN_LIMBS):
@@ -91,7 +97,7 @@ def draw_bodies(canvas: np.ndarray, body: np.ndarray, drawable: np.ndarray) -> n
             mean_y, mean_x = np.mean(ys), np.mean(xs)
             length = ((ys[0] - ys[1]) ** 2 + (xs[0] - xs[1]) ** 2) ** 0.5
             angle = math.degrees(math.atan2(ys[0] - ys[1], xs[0] - xs[1]))
-            polygon = cv2.ellipse2Poly((int(mean_x), int(mean_y)), (int(length / 2), STICK_WIDTH), int(angle),
+            polygon = cv2.ellipse2Poly((int(mean_x), int(mean_y)), (int(length / 2), stick_width), int(angle),
                                        0, 360, 1)
             cv2.fillConvexPoly(canvas, polygon, COLORS[limb])
     canvas = DIM_LUT[canvas]
