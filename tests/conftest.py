@@ -17,6 +17,19 @@ def shared_path(*parts) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory):
+    """Optimised graphs and model copies go to a fresh folder, not the user's ~/.cache."""
+    folder = tmp_path_factory.mktemp("dwpose-cache")
+    previous = os.environ.get("DWPOSE_CACHE")
+    os.environ["DWPOSE_CACHE"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("DWPOSE_CACHE", None)
+    else:
+        os.environ["DWPOSE_CACHE"] = previous
+
+
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("models")

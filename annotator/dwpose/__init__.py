@@ -3,7 +3,7 @@
 from .detector import DWposeDetector
 from .poses import Poses
 from .render import draw_poses
-from .session import ProviderFallbackWarning
+from .session import PrecisionFallbackWarning, ProviderFallbackWarning
 from .weights import WeightsError
 
-__all__ = ["DWposeDetector", "Poses", "ProviderFallbackWarning", "WeightsError", "draw_poses"]
+__all__ = ["DWposeDetector", "Poses", "PrecisionFallbackWarning", "ProviderFallbackWarning", "WeightsError", "draw_poses"]

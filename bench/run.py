@@ -1,0 +1,296 @@
+"""Benchmark dw_openpose_full (exact and fast modes) against the reference-style baseline.
+
+    python -m pip install torch==2.13.0 -e ".[bench]" && python -m bench.run
+
+Builds the architecture-faithful stand-in models (bench/models.py, seeded random weights), then runs
+every pipeline in its own process (so peak RSS is its own) on real photos from ../shared/photos with
+the person count fixed by real detector boxes, and writes bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("DWPOSE_SHARED", ROOT.parent / "shared"))
+PHOTOS = SHARED / "photos"
+REAL_YOLOX = SHARED / "ckpts" / "yolox_nano.onnx"
+REAL_RTMDET = SHARED / "ckpts" / "rtmdet_nano.onnx"
+RESOLUTION = 512
+STAND_INS = ROOT / "bench" / "stand_ins"  # generated models (git-ignored)
+
+# Person count -> (photo, how many of its real detections to keep, best first).
+CASES = {1: ("people/woman.jpeg", 1), 4: ("people/girls.jpg", 4), 7: ("people/girls.jpg", 7),
+         14: ("people/city.jpg", 14)}
+
+
+def load_photo(relative: str) -> np.ndarray:
+    from PIL import Image, ImageOps
+
+    with Image.open(PHOTOS / relative) as image:
+        return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+
+
+def person_boxes(image: np.ndarray, count: int) -> np.ndarray:
+    """The `count` best person boxes the real YOLOX-nano finds at the detect resolution."""
+    from annotator.dwpose.session import create_session
+    from annotator.dwpose.yolox import YOLOX
+    from annotator.util import resize_image
+
+    detector = YOLOX(create_session(REAL_YOLOX, "yolox_nano"), score_threshold=0.3)
+    boxes, _ = detector(resize_image(image, RESOLUTION))
+    if len(boxes) < count:
+        raise SystemExit(f"expected {count} people, the real detector found {len(boxes)}")
+    return boxes[:count]
+
+
+class Timed:
+    """A session whose run() time is added up (the model stages of the breakdown)."""
+
+    def __init__(self, session):
+        self.session, self.seconds = session, 0.0
+
+    def __getattr__(self, name):
+        return getattr(self.session, name)
+
+    def run(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return self.session.run(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
+class FixedPeople:
+    """Runs the real detector (so it is timed) and then reports the benchmark's fixed boxes."""
+
+    def __init__(self, detector):
+        self.detector, self.boxes = detector, np.zeros((0, 4))
+
+    def __getattr__(self, name):
+        return getattr(self.detector, name)
+
+    def __call__(self, image):
+        self.detector(image)
+        return self.boxes, np.ones(len(self.boxes), dtype=np.float32)
+
+
+def make_pipeline(kind: str, precision: str, det: str, pose: str):
+    """(call(image) -> keypoints, set_boxes(boxes), det timer, pose timer) for one pipeline."""
+    if kind == "baseline":
+        from bench.baseline import BaselinePipeline, detect_people
+
+        pipeline = BaselinePipeline(det, pose)
+        pipeline.det_session, pipeline.pose_session = Timed(pipeline.det_session), Timed(pipeline.pose_session)
+        fixed = {"boxes": np.zeros((0, 4))}
+
+        def find_people(session, image):
+            detect_people(session, image)
+            return fixed["boxes"]
+
+        pipeline.find_people = find_people
+        return (lambda image: pipeline(image, RESOLUTION, RESOLUTION)[1],
+                lambda boxes: fixed.update(boxes=boxes), pipeline.det_session, pipeline.pose_session)
+
+    from annotator.dwpose import DWposeDetector
+
+    detector = DWposeDetector(det, pose, precision=precision)
+    detector.detector.session = Timed(detector.detector.session)
+    detector.pose_model.session = Timed(detector.pose_model.session)
+    detector.detector = FixedPeople(detector.detector)
+
+    def set_boxes(boxes):
+        detector.detector.boxes = boxes
+
+    return (lambda image: detector.annotate(image, RESOLUTION, RESOLUTION)[1].exact_keypoints, set_boxes,
+            detector.detector.session, detector.pose_model.session)
+
+
+def worker(spec: dict) -> dict:
+    """One pipeline in this process: session creation, then every case timed; keypoints saved."""
+    start = time.perf_counter()
+    call, set_boxes, det_timer, pose_timer = make_pipeline(spec["kind"], spec["precision"], spec["det"], spec["pose"])
+    result = {"create_s": time.perf_counter() - start, "cases": {}}
+    keypoints = {}
+    for count, (photo, boxes) in spec["cases"].items():
+        image = load_photo(photo)
+        set_boxes(np.array(boxes, dtype=np.float64))
+        for _ in range(spec["warmup"]):
+            call(image)
+        totals, dets, poses = [], [], []
+        for _ in range(spec["runs"]):
+            det_timer.seconds = pose_timer.seconds = 0.0
+            begin = time.perf_counter()
+            keypoints[count] = call(image)
+            totals.append(time.perf_counter() - begin)
+            dets.append(det_timer.seconds)
+            poses.append(pose_timer.seconds)
+        result["cases"][count] = {"total": statistics.median(totals), "det": statistics.median(dets),
+                                  "pose": statistics.median(poses),
+                                  "other": statistics.median(t - d - p for t, d, p in zip(totals, dets, poses))}
+    np.savez(spec["keypoints_out"], **{str(k): v for k, v in keypoints.items()})
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def in_subprocess(function: str, spec: dict, env: dict | None = None) -> dict:
+    command = [sys.executable, "-m", "bench.run", "--worker", function, json.dumps(spec)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    if done.returncode != 0:
+        raise SystemExit(f"{function} failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def startup(spec: dict) -> dict:
+    """Seconds to create a DWposeDetector in a new process, and a second one for the same files."""
+    from annotator.dwpose import DWposeDetector
+
+    start = time.perf_counter()
+    first = DWposeDetector(spec["det"], spec["pose"], precision=spec["precision"])
+    created = time.perf_counter() - start
+    start = time.perf_counter()
+    second = DWposeDetector(spec["det"], spec["pose"], precision=spec["precision"])
+    again = time.perf_counter() - start
+    assert second.pose_model.session is first.pose_model.session
+    return {"first_s": created, "second_s": again}
+
+
+def baseline_startup(spec: dict) -> dict:
+    from bench.baseline import BaselinePipeline
+
+    start = time.perf_counter()
+    BaselinePipeline(spec["det"], spec["pose"])
+    return {"first_s": time.perf_counter() - start}
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area = lambda boxes: np.prod(boxes[:, 2:] - boxes[:, :2], axis=1)  # noqa: E731
+    return inter / (area(a)[:, None] + area(b)[None, :] - inter)
+
+
+def detector_agreement(precision: str) -> list[dict]:
+    """Real detectors on every shared photo: boxes in `precision` against fp32, matched by IoU."""
+    from annotator.dwpose.detector import DWposeDetector
+    from annotator.util import HWC3, resize_image
+
+    rows = []
+    photos = sorted(p for p in PHOTOS.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}
+                    and "expected" not in p.parts)
+    for det in (REAL_YOLOX, REAL_RTMDET):
+        exact = DWposeDetector(det, STAND_INS / "rtmpose-m_ucoco_256.onnx").detector
+        fast = DWposeDetector(det, STAND_INS / "rtmpose-m_ucoco_256.onnx", precision=precision).detector
+        ious, missed, extra = [], 0, 0
+        for path in photos:
+            image = resize_image(HWC3(load_photo(str(path.relative_to(PHOTOS)))), RESOLUTION)
+            a, b = exact(image)[0], fast(image)[0]
+            if len(a) and len(b):
+                overlap = box_iou(a, b)
+                best = overlap.max(axis=1)
+                ious += list(best[best > 0.5])
+                missed += int((best <= 0.5).sum())
+                extra += int((overlap.max(axis=0) <= 0.5).sum())
+            else:
+                missed, extra = missed + len(a), extra + len(b)
+        rows.append({"detector": det.name, "photos": len(photos), "matched": len(ious),
+                     "mean_iou": float(np.mean(ious)) if ious else float("nan"),
+                     "min_iou": float(np.min(ious)) if ious else float("nan"), "missed": missed, "extra": extra})
+    return rows
+
+
+def machine() -> str:
+    import cv2
+    import onnxruntime
+
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               platform.processor())
+    flags = next((line.split(":", 1)[1].split() for line in open("/proc/cpuinfo") if line.startswith("flags")), [])
+    simd = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags]
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    try:
+        import openvino
+        ov = openvino.__version__.split("-")[0]
+    except ImportError:
+        ov = "not installed"
+    return (f"{cpu}, {os.cpu_count()} cores ({' '.join(simd)}), {memory:.0f} GiB; {platform.platform()}; "
+            f"Python {platform.python_version()}, onnxruntime {onnxruntime.__version__}, OpenVINO {ov}, "
+            f"numpy {np.__version__}, OpenCV {cv2.__version__}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", nargs=2, metavar=("FUNCTION", "SPEC"), help=argparse.SUPPRESS)
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per case (median reported)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    args = parser.parse_args(argv)
+    if args.worker:
+        function, spec = args.worker
+        print(json.dumps(globals()[function](json.loads(spec))))
+        return 0
+
+    from bench.models import build_all
+    from bench.report import write_report
+
+    began = time.perf_counter()
+    models = build_all(STAND_INS)
+    cases = {}
+    for count, (photo, keep) in CASES.items():
+        cases[count] = (photo, person_boxes(load_photo(photo), keep).tolist())
+    work = Path(tempfile.mkdtemp(prefix="dwpose-bench-"))
+    pipelines = {"baseline": ("baseline", "fp32"), "exact": ("ours", "fp32")}
+    from annotator.dwpose.session import _bf16_unavailable
+    if _bf16_unavailable() is None:
+        pipelines["bf16"] = ("ours", "bf16")
+    results = {"machine": machine(), "runs": args.runs, "cases": {c: p for c, (p, _) in cases.items()},
+               "models": {}, "startup": {}}
+    for pose_name in ("dw-ll_ucoco_384", "rtmpose-m_ucoco_256"):
+        det, pose = str(models["yolox_l"]), str(models[pose_name])
+        results["models"][pose_name] = {}
+        for name, (kind, precision) in pipelines.items():
+            print(f"{pose_name}: {name} ...", file=sys.stderr)
+            spec = {"kind": kind, "precision": precision, "det": det, "pose": pose, "cases": cases,
+                    "runs": args.runs, "warmup": 2, "keypoints_out": str(work / f"{pose_name}-{name}.npz")}
+            results["models"][pose_name][name] = in_subprocess("worker", spec, {"DWPOSE_CACHE": str(work / "cache")})
+        base = np.load(work / f"{pose_name}-baseline.npz")
+        for name in pipelines:
+            ours = np.load(work / f"{pose_name}-{name}.npz")
+            gap = np.concatenate([np.abs(ours[k] - base[k]).max(axis=-1).ravel() for k in base.files])
+            results["models"][pose_name][name]["max_px"] = float(gap.max())
+            results["models"][pose_name][name]["within_1px"] = float((gap <= 1.0).mean())
+
+    det, pose = str(models["yolox_l"]), str(models["dw-ll_ucoco_384"])
+    results["startup"]["baseline"] = in_subprocess("baseline_startup", {"det": det, "pose": pose})
+    for name, (_, precision) in pipelines.items():
+        if name == "baseline":
+            continue
+        cache = work / f"startup-{name}"
+        spec = {"det": det, "pose": pose, "precision": precision}
+        cold = in_subprocess("startup", spec, {"DWPOSE_CACHE": str(cache)})
+        cached = in_subprocess("startup", spec, {"DWPOSE_CACHE": str(cache)})
+        results["startup"][name] = {"cold_s": cold["first_s"], "cached_s": cached["first_s"],
+                                    "second_in_process_s": cached["second_s"]}
+    if "bf16" in pipelines:
+        results["detector_agreement"] = detector_agreement("bf16")
+    results["seconds"] = time.perf_counter() - began
+    write_report(results, args.out)
+    (args.out.with_suffix(".json")).write_text(json.dumps(results, indent=1))
+    print(f"wrote {args.out} in {results['seconds']:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
