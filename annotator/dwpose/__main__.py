@@ -34,6 +34,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--no-hand", action="store_true", help="do not draw hands")
     parser.add_argument("--no-face", action="store_true", help="do not draw faces")
     parser.add_argument("--foot", action="store_true", help="draw feet (not in the reference renderer)")
+    parser.add_argument("--stick-width", type=int, default=4, help="body limb half-width (reference: 4)")
+    parser.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32",
+                        help="fp32: the reference's keypoints (default); bf16 (OpenVINO on AMX CPUs) and fp16 "
+                             "(TensorRT/CUDA GPUs) are faster and move a few keypoints slightly")
     return parser.parse_args(argv)
 
 
@@ -62,7 +66,7 @@ def main(argv=None) -> int:
         print("error: no images found in " + ", ".join(args.inputs), file=sys.stderr)
         return 2
     try:
-        detector = DWposeDetector(args.det, args.pose)
+        detector = DWposeDetector(args.det, args.pose, precision=args.precision)
     except WeightsError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -74,6 +78,7 @@ def main(argv=None) -> int:
             canvas, poses = detector.annotate(
                 load_image(path), args.detect_resolution, args.image_resolution,
                 include_hand=not args.no_hand, include_face=not args.no_face, include_foot=args.foot,
+                stick_width=args.stick_width,
             )
         except (OSError, ValueError, Image.DecompressionBombError) as err:
             tqdm.write(f"error: {path}: {err}", file=sys.stderr)

@@ -68,8 +68,8 @@ class DWposeDetector:
     def from_pretrained(
         cls,
         pretrained_model_or_path: str | os.PathLike = HF_REPO_ID,
-        det_filename: str = DET_FILENAME,
-        pose_filename: str = POSE_FILENAME,
+        det_filename: str | None = DET_FILENAME,
+        pose_filename: str | None = POSE_FILENAME,
         *,
         cache_dir: str | os.PathLike | None = None,
         local_files_only: bool | None = None,
@@ -77,7 +77,10 @@ class DWposeDetector:
         **kwargs,
     ) -> "DWposeDetector":
         """Weights from a local folder, or by file name from $DWPOSE_CKPTS, annotator/ckpts, or the
-        Hugging Face repo (downloaded once into the hub cache; HF_HUB_OFFLINE=1 forbids downloads)."""
+        Hugging Face repo (downloaded once into the hub cache; HF_HUB_OFFLINE=1 forbids downloads).
+        A file name of None means the default (yolox_l.onnx, dw-ll_ucoco_384.onnx)."""
+        det_filename = det_filename or DET_FILENAME
+        pose_filename = pose_filename or POSE_FILENAME
         if os.path.isdir(pretrained_model_or_path):
             det = os.path.join(pretrained_model_or_path, det_filename)
             pose = os.path.join(pretrained_model_or_path, pose_filename)
@@ -134,33 +137,70 @@ class DWposeDetector:
 
     def __call__(
         self,
-        image,
+        image=None,
         detect_resolution: int = 512,
         image_resolution: int = 512,
-        output_type: str = "pil",
+        output_type: str | None = "pil",
         include_body: bool = True,
         include_hand: bool = True,
         include_face: bool = True,
         include_foot: bool = False,
         threshold: float = THRESHOLD,
         stick_width: int = STICK_WIDTH,
+        *,
+        image_and_json: bool = False,
+        **controlnet_aux_names,
     ):
         """The pose map of `image` as a PIL image (output_type="pil") or a uint8 array ("np").
 
         A list (or tuple) of images, e.g. the frames of a video, gives a list of pose maps, one per
         frame, ready to be the `image=` of a diffusers ControlNet pipeline.
+
+        controlnet_aux spellings work too: `input_image=` for `image`, `hand_and_face=` for include_hand
+        and include_face, `return_pil=`, and output_type=None (a PIL image in gives PIL out, an array
+        gives an array). `image_and_json=True` gives (pose map, OpenPose JSON dict) per image, the
+        keypoints in pixels of the detect_resolution canvas.
         """
+        image, output_type, include_hand, include_face = _controlnet_aux_arguments(
+            image, output_type, include_hand, include_face, controlnet_aux_names)
         if output_type not in ("pil", "np"):
             raise ValueError(f"output_type must be 'pil' or 'np', got {output_type!r}")
         options = (detect_resolution, image_resolution, include_body, include_hand, include_face, include_foot,
                    threshold, stick_width)
         if isinstance(image, (list, tuple)):
-            return [self._pose_map(frame, output_type, options) for frame in image]
-        return self._pose_map(image, output_type, options)
+            return [self._pose_map(frame, output_type, options, image_and_json) for frame in image]
+        return self._pose_map(image, output_type, options, image_and_json)
 
-    def _pose_map(self, image, output_type: str, options: tuple):
-        canvas, _ = self.annotate(image, *options)
-        return Image.fromarray(canvas) if output_type == "pil" else canvas
+    def to(self, device) -> "DWposeDetector":
+        """controlnet_aux compatibility (`.from_pretrained(...).to("cuda")`): returns the detector
+        unchanged. The onnxruntime providers are chosen when it is made (`providers=`; by default CUDA,
+        CoreML or DirectML when the installed onnxruntime has them, then the CPU)."""
+        return self
+
+    def _pose_map(self, image, output_type: str, options: tuple, with_json: bool = False):
+        canvas, poses = self.annotate(image, *options)
+        pose_map = Image.fromarray(canvas) if output_type == "pil" else canvas
+        return (pose_map, poses.to_openpose_json(options[6])) if with_json else pose_map
+
+
+def _controlnet_aux_arguments(image, output_type, include_hand, include_face, names: dict):
+    """The argument names controlnet_aux and comfyui_controlnet_aux users pass, in our terms."""
+    names = dict(names)
+    if "input_image" in names:
+        if image is not None:
+            raise TypeError("the image was given twice: as `image` and as `input_image`")
+        image = names.pop("input_image")
+    hand_and_face = names.pop("hand_and_face", None)
+    if hand_and_face is not None:
+        include_hand = include_face = bool(hand_and_face)
+    if "return_pil" in names:
+        output_type = "pil" if names.pop("return_pil") else "np"
+    if names:
+        raise TypeError(f"DWposeDetector() got unexpected keyword argument(s): {', '.join(sorted(names))}")
+    if output_type is None:
+        first = image[0] if isinstance(image, (list, tuple)) and len(image) else image
+        output_type = "np" if isinstance(first, np.ndarray) else "pil"
+    return image, output_type, include_hand, include_face
 
 
 def _checked_boxes(boxes) -> np.ndarray:

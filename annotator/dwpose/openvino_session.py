@@ -7,6 +7,7 @@ AMX or AVX512-BF16, several times faster than fp32. It is an optional extra:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from dataclasses import dataclass
@@ -22,11 +23,7 @@ class TensorInfo:
 
 
 def openvino_available() -> bool:
-    try:
-        import openvino  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("openvino") is not None
 
 
 def cpu_supports_bf16() -> bool:

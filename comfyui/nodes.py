@@ -1,0 +1,182 @@
+"""ComfyUI node "DWPose Estimator (dwpose-annotator)": IMAGE in, pose map IMAGE and POSE_KEYPOINT out.
+
+Our package is loaded from this repository (this file's real path, symlinks followed: <repo>/comfyui/
+-> <repo>/annotator/), or from an installed dwpose-annotator, under a private module name, so it never
+collides with another custom node's `annotator` package.
+
+IMAGE is a float tensor [B, H, W, C] in 0..1 (ComfyUI's convention); each frame becomes the pose map of
+`DWposeDetector(...)(frame, detect_resolution=resolution, image_resolution=resolution)`, as a
+[B, H', W', 3] float tensor in 0..1. POSE_KEYPOINT is what comfyui_controlnet_aux's DWPose node
+outputs: a list with one OpenPose JSON dict per frame ({"people": [...], "canvas_width": W',
+"canvas_height": H'}), keypoints as [x, y, 1] triplets in pixels of the W' x H' pose map, [0, 0, 0]
+where hidden, face / hand lists None when nothing of them is visible.
+"""
+
+import hashlib
+import importlib
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import threading
+
+import numpy as np
+import torch
+
+_PRIVATE_PREFIX = "_dwpose_annotator_"
+
+
+def _is_our_package(folder) -> bool:
+    return bool(folder) and all(
+        os.path.isfile(os.path.join(folder, *parts))
+        for parts in (("__init__.py",), ("dwpose", "__init__.py"), ("dwpose", "detector.py"))
+    )
+
+
+def _package_dir() -> str:
+    """The `annotator` folder of dwpose-annotator: next to this node's real folder, else installed."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    beside = os.path.join(os.path.dirname(here), "annotator")
+    if _is_our_package(beside):
+        return beside
+    # An installed dwpose-annotator; looked up without importing it or reading sys.modules, where
+    # another custom node may have put a different `annotator`.
+    for finder in [importlib.machinery.PathFinder, *sys.meta_path]:
+        find_spec = getattr(finder, "find_spec", None)
+        try:
+            spec = find_spec("annotator", None) if find_spec else None
+        except (ImportError, ValueError, TypeError):
+            spec = None
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            if _is_our_package(location):
+                return location
+    raise ImportError(
+        f"dwpose-annotator not found: expected its `annotator` package at {beside} (symlink this node's "
+        "folder, <repo>/comfyui, into ComfyUI/custom_nodes instead of copying it), or install it with "
+        "`pip install -e <repo>`."
+    )
+
+
+def _load_dwpose():
+    """Import <package>/dwpose under a private top-level name; a second load reuses the first."""
+    package_dir = os.path.realpath(_package_dir())
+    name = _PRIVATE_PREFIX + hashlib.sha1(package_dir.encode("utf-8")).hexdigest()[:12]
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, os.path.join(package_dir, "__init__.py"), submodule_search_locations=[package_dir]
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return importlib.import_module(name + ".dwpose"), importlib.import_module(name + ".dwpose.weights")
+
+
+dwpose, _weights = _load_dwpose()
+
+_detectors = {}
+_detectors_lock = threading.Lock()
+
+
+def _weights_file(value, default_name):
+    """A file name (looked up in $DWPOSE_CKPTS, annotator/ckpts, the Hugging Face cache, then
+    downloaded from yzd-v/DWPose) or a path to an ONNX file."""
+    value = str(value or "").strip() or default_name
+    path = os.path.expanduser(value)
+    if os.path.isabs(path) or any(sep and sep in value for sep in (os.sep, os.altsep)):
+        return _weights.find_weights(os.path.basename(path), path)
+    return _weights.find_weights(value)
+
+
+def get_detector(bbox_detector=None, pose_estimator=None):
+    """The DWposeDetector for these weights; the last one used stays loaded (two ONNX sessions)."""
+    det = _weights_file(bbox_detector, _weights.DET_FILENAME)
+    pose = _weights_file(pose_estimator, _weights.POSE_FILENAME)
+    key = (str(det), str(pose))
+    with _detectors_lock:
+        if key not in _detectors:
+            _detectors.clear()
+            _detectors[key] = dwpose.DWposeDetector(det, pose)
+        return _detectors[key]
+
+
+def image_to_frames(image) -> np.ndarray:
+    """ComfyUI IMAGE (float [B, H, W, C] in 0..1) -> uint8 [B, H, W, C], rounded so an image that came
+    from 8-bit pixels gets exactly those pixels back."""
+    if not isinstance(image, torch.Tensor) or image.ndim != 4 or image.shape[-1] not in (1, 3, 4):
+        shape = tuple(image.shape) if hasattr(image, "shape") else type(image).__name__
+        raise ValueError(f"IMAGE must be a float tensor [B, H, W, C] with C = 1, 3 or 4; got {shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0 or image.shape[2] == 0:
+        raise ValueError(f"IMAGE is empty: shape {tuple(image.shape)}")
+    array = np.nan_to_num(image.detach().to("cpu", torch.float32).numpy(), nan=0.0)
+    return np.clip(np.rint(array * 255.0), 0, 255).astype(np.uint8)
+
+
+def frames_to_image(frames) -> "torch.Tensor":
+    """uint8 frames [H, W, 3] (all the same size) -> ComfyUI IMAGE, float [B, H, W, 3] in 0..1."""
+    return torch.from_numpy(np.stack(frames)).to(torch.float32).div_(255.0)
+
+
+def _comfy_hooks(total):
+    """ComfyUI's progress bar and Cancel check when running inside ComfyUI, else no-ops."""
+    try:
+        import comfy.model_management
+        import comfy.utils
+    except ImportError:
+        return (lambda: None), (lambda: None)
+    bar = comfy.utils.ProgressBar(total)
+    return comfy.model_management.throw_exception_if_processing_interrupted, (lambda: bar.update(1))
+
+
+class DWPosePreprocessor:
+    """DWPose whole-body pose map (`dw_openpose_full`) and keypoints of each frame."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "image": ("IMAGE",),
+                "detect_body": ("BOOLEAN", {"default": True}),
+                "detect_hand": ("BOOLEAN", {"default": True}),
+                "detect_face": ("BOOLEAN", {"default": True}),
+                "detect_foot": ("BOOLEAN", {"default": False}),
+                "resolution": ("INT", {"default": 512, "min": 64, "max": 16384, "step": 64,
+                                       "tooltip": "Shorter side of the pose map (sides rounded to 64)"}),
+            },
+            "optional": {
+                "bbox_detector": ("STRING", {"default": _weights.DET_FILENAME,
+                                             "tooltip": "YOLOX or RTMDet ONNX: a file name or a path"}),
+                "pose_estimator": ("STRING", {"default": _weights.POSE_FILENAME,
+                                              "tooltip": "DWPose/RTMPose SimCC ONNX: a file name or a path"}),
+            },
+        }
+
+    RETURN_TYPES = ("IMAGE", "POSE_KEYPOINT")
+    RETURN_NAMES = ("IMAGE", "POSE_KEYPOINT")
+    FUNCTION = "estimate_pose"
+    CATEGORY = "ControlNet Preprocessors/Faces and Poses Estimators"
+
+    def estimate_pose(self, image, detect_body=True, detect_hand=True, detect_face=True, detect_foot=False,
+                      resolution=512, bbox_detector=None, pose_estimator=None):
+        frames = image_to_frames(image)
+        detector = get_detector(bbox_detector, pose_estimator)
+        check_interrupted, advance = _comfy_hooks(len(frames))
+        pose_maps, keypoints = [], []
+        for frame in frames:
+            check_interrupted()
+            # Same detect and output resolution: the keypoints are in pixels of the pose map.
+            pose_map, poses = detector.annotate(
+                frame, detect_resolution=resolution, image_resolution=resolution, include_body=detect_body,
+                include_hand=detect_hand, include_face=detect_face, include_foot=detect_foot,
+            )
+            pose_maps.append(pose_map)
+            keypoints.append(poses.to_openpose_json())
+            advance()
+        return (frames_to_image(pose_maps), keypoints)
+
+
+NODE_CLASS_MAPPINGS = {"DWPoseAnnotator": DWPosePreprocessor}
+NODE_DISPLAY_NAME_MAPPINGS = {"DWPoseAnnotator": "DWPose Estimator (dwpose-annotator)"}

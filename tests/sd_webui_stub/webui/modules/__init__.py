@@ -1,0 +1,1 @@
+"""Stand-in of the web UI's `modules` package (only what the tests need)."""

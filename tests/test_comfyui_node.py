@@ -1,0 +1,252 @@
+"""The ComfyUI custom node in comfyui/, loaded and called the way ComfyUI does (ComfyUI itself is not needed).
+
+ComfyUI imports custom_nodes/<folder>/__init__.py under the folder's name, reads NODE_CLASS_MAPPINGS,
+asks the class for INPUT_TYPES, instantiates it and calls its FUNCTION with keyword arguments: IMAGE
+is a float tensor [B, H, W, C] in 0..1 (LoadImage makes it as uint8 pixels / 255).
+"""
+
+import importlib.machinery
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import types
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from annotator.dwpose import DWposeDetector
+from conftest import REPO, shared_path
+
+torch = pytest.importorskip("torch")
+
+NODE_ID = "DWPoseAnnotator"
+FOLDER = "dwpose_annotator"  # the name of the symlink in custom_nodes
+
+
+def load_custom_node(module_path):
+    """What ComfyUI's nodes.load_custom_node does with a custom node folder."""
+    module_name = os.path.basename(module_path)
+    spec = importlib.util.spec_from_file_location(module_name, os.path.join(module_path, "__init__.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module", autouse=True)
+def offline():
+    import huggingface_hub.constants
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+        yield
+
+
+@pytest.fixture(scope="module")
+def custom_nodes(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ComfyUI") / "custom_nodes"
+    folder.mkdir()
+    try:
+        (folder / FOLDER).symlink_to(REPO / "comfyui", target_is_directory=True)
+    except OSError as err:
+        pytest.skip(f"cannot create a symlink here: {err}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def foreign_annotator():
+    """Another custom node's top-level `annotator` package, as comfyui_controlnet_aux used to ship."""
+    module = types.ModuleType("annotator")
+    module.__path__ = []
+    return module
+
+
+@pytest.fixture(scope="module")
+def node_module(custom_nodes, foreign_annotator):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sys.modules, "annotator", foreign_annotator)  # present while ComfyUI loads our node
+        mp.delitem(sys.modules, FOLDER, raising=False)
+        module = load_custom_node(str(custom_nodes / FOLDER))
+    yield module
+    sys.modules.pop(FOLDER, None)
+    sys.modules.pop(FOLDER + ".nodes", None)
+
+
+@pytest.fixture(scope="module")
+def node_class(node_module):
+    return node_module.NODE_CLASS_MAPPINGS[NODE_ID]
+
+
+@pytest.fixture(scope="module")
+def weights(random_pose):
+    return {"bbox_detector": str(shared_path("ckpts", "yolox_nano.onnx")), "pose_estimator": str(random_pose)}
+
+
+@pytest.fixture(scope="module")
+def reference(weights):
+    return DWposeDetector(weights["bbox_detector"], weights["pose_estimator"])
+
+
+@pytest.fixture(scope="module")
+def frames():
+    """Two frames of the same size with several people: a crowd photo and its mirror image."""
+    crowd = Image.open(shared_path("photos", "people", "girls.jpg")).convert("RGB")
+    crowd = crowd.resize((crowd.width // 6, crowd.height // 6), Image.LANCZOS)
+    return [np.asarray(crowd), np.asarray(ImageOps.mirror(crowd))]
+
+
+def as_comfy_image(frames):
+    """What ComfyUI's LoadImage (and a batch of them) gives a node."""
+    return torch.from_numpy(np.stack(frames).astype(np.float32) / 255.0)
+
+
+def call_node(node_class, **widgets):
+    """Fill the widgets with their INPUT_TYPES defaults, as the ComfyUI front end does, then call
+    FUNCTION on a new instance with keyword arguments."""
+    input_types = node_class.INPUT_TYPES()
+    inputs = {}
+    for section in ("required", "optional"):
+        for name, spec in input_types.get(section, {}).items():
+            if len(spec) > 1 and "default" in spec[1]:
+                inputs[name] = spec[1]["default"]
+    inputs.update(widgets)
+    missing = set(input_types["required"]) - set(inputs)
+    assert not missing, f"required inputs not given: {missing}"
+    result = getattr(node_class(), node_class.FUNCTION)(**inputs)
+    assert isinstance(result, tuple) and len(result) == len(node_class.RETURN_TYPES)
+    return result
+
+
+def test_node_is_registered_as_comfyui_expects(node_module, node_class):
+    assert set(node_module.NODE_DISPLAY_NAME_MAPPINGS) <= set(node_module.NODE_CLASS_MAPPINGS)
+    assert node_module.NODE_DISPLAY_NAME_MAPPINGS[NODE_ID]
+    assert node_class.RETURN_TYPES == ("IMAGE", "POSE_KEYPOINT")
+    assert len(node_class.RETURN_NAMES) == len(node_class.RETURN_TYPES)
+    assert isinstance(node_class.CATEGORY, str) and callable(getattr(node_class, node_class.FUNCTION))
+    input_types = node_class.INPUT_TYPES()
+    assert input_types["required"]["image"] == ("IMAGE",)
+    widgets = {**input_types["required"], **input_types.get("optional", {})}
+    for name, spec in widgets.items():
+        assert isinstance(name, str) and isinstance(spec, tuple) and isinstance(spec[0], (str, list)), name
+        json.dumps(spec)  # the front end receives INPUT_TYPES as JSON
+
+
+def test_our_package_is_loaded_privately_through_the_symlink(node_module, foreign_annotator):
+    nodes = sys.modules[node_module.__name__ + ".nodes"]
+    package = nodes.dwpose
+    assert package.__name__.startswith("_dwpose_annotator_") and package.__name__.endswith(".dwpose")
+    # The symlink's folder has no annotator/ beside it: the node followed the link to the repository.
+    assert os.path.realpath(package.__file__) == str((REPO / "annotator" / "dwpose" / "__init__.py").resolve())
+    assert package.DWposeDetector.__module__.startswith(package.__name__)
+    assert sys.modules.get("annotator") is not foreign_annotator  # restored after loading
+
+
+def test_batch_gives_pose_maps_and_keypoints(node_class, weights, reference, frames, monkeypatch,
+                                             foreign_annotator):
+    monkeypatch.setitem(sys.modules, "annotator", foreign_annotator)  # must not matter when running either
+    image = as_comfy_image(frames)
+    pose_images, pose_keypoint = call_node(node_class, image=image, **weights)
+
+    height, width = frames[0].shape[:2]
+    expected = [reference.annotate(frame, detect_resolution=512, image_resolution=512) for frame in frames]
+    out_h, out_w = expected[0][0].shape[:2]
+    assert min(out_h, out_w) == 512 and out_w > out_h  # landscape photo, shorter side 512
+    assert isinstance(pose_images, torch.Tensor) and pose_images.dtype == torch.float32
+    assert tuple(pose_images.shape) == (len(frames), out_h, out_w, 3)
+    assert pose_images.min() >= 0 and pose_images.max() <= 1
+    # Pixel-exact: the node's IMAGE is our pose map / 255 (the input survived the float round trip).
+    for pose_image, (pose_map, _) in zip(pose_images, expected):
+        assert np.array_equal(np.rint(pose_image.numpy() * 255).astype(np.uint8), pose_map)
+    assert not torch.equal(pose_images[0], pose_images[1])
+
+    assert isinstance(pose_keypoint, list) and len(pose_keypoint) == len(frames)
+    for frame_json, (_, poses) in zip(pose_keypoint, expected):
+        assert frame_json == poses.to_openpose_json()
+        assert (frame_json["canvas_width"], frame_json["canvas_height"]) == (out_w, out_h)
+        assert len(frame_json["people"]) == len(poses) >= 3  # a crowd: several people found
+        for person in frame_json["people"]:
+            assert len(person["pose_keypoints_2d"]) == 18 * 3
+            body = np.reshape(person["pose_keypoints_2d"], (18, 3))
+            shown = body[:, 2] == 1
+            assert shown.any()
+            assert np.isfinite(body).all()  # pixels of the pose map (a point may lie outside it)
+            for part, count in (("face_keypoints_2d", 70), ("hand_left_keypoints_2d", 21),
+                                ("hand_right_keypoints_2d", 21)):
+                assert person[part] is None or len(person[part]) == count * 3
+        json.dumps(frame_json)  # ComfyUI may save it as JSON
+    assert (height, width) != (out_h, out_w)  # the resolution widget did resize
+
+
+def test_parts_and_resolution_widgets(node_class, weights, reference, frames):
+    image = as_comfy_image(frames[:1])
+    pose_images, pose_keypoint = call_node(node_class, image=image, detect_hand=False, detect_face=False,
+                                           resolution=256, **weights)
+    body_only, poses = reference.annotate(frames[0], detect_resolution=256, image_resolution=256,
+                                          include_hand=False, include_face=False)
+    assert tuple(pose_images.shape) == (1, *body_only.shape)
+    assert np.array_equal(np.rint(pose_images[0].numpy() * 255).astype(np.uint8), body_only)
+    full, _ = reference.annotate(frames[0], detect_resolution=256, image_resolution=256)
+    assert not np.array_equal(body_only, full)
+    # The keypoints are reported whatever is drawn, as comfyui_controlnet_aux does.
+    assert pose_keypoint == [poses.to_openpose_json()]
+
+
+def test_default_weight_names_are_looked_up_like_the_package_does(node_class, weights, reference, frames,
+                                                                  tmp_path, monkeypatch):
+    # The default widget values are the published file names, found in $DWPOSE_CKPTS (no download).
+    shutil.copy(weights["bbox_detector"], tmp_path / "yolox_l.onnx")
+    shutil.copy(weights["pose_estimator"], tmp_path / "dw-ll_ucoco_384.onnx")
+    monkeypatch.setenv("DWPOSE_CKPTS", str(tmp_path))
+    pose_images, _ = call_node(node_class, image=as_comfy_image(frames[:1]))
+    pose_map, _ = reference.annotate(frames[0])
+    assert np.array_equal(np.rint(pose_images[0].numpy() * 255).astype(np.uint8), pose_map)
+
+
+def test_grey_and_rgba_images(node_class, weights, reference, frames):
+    rgb = frames[0]
+    grey = np.asarray(Image.fromarray(rgb).convert("L"))[..., None]
+    rgba = np.concatenate([rgb, np.full(rgb.shape[:2] + (1,), 255, np.uint8)], axis=-1)
+    for frame, same_as in ((grey, grey), (rgba, rgb)):
+        pose_images, _ = call_node(node_class, image=as_comfy_image([frame]), resolution=128, **weights)
+        pose_map, _ = reference.annotate(same_as, detect_resolution=128, image_resolution=128)
+        assert np.array_equal(np.rint(pose_images[0].numpy() * 255).astype(np.uint8), pose_map)
+
+
+@pytest.mark.parametrize("bad", [
+    lambda: torch.zeros(8, 8, 3),        # no batch axis
+    lambda: torch.zeros(1, 3, 8, 8),     # channels first
+    lambda: torch.zeros(0, 8, 8, 3),     # empty batch
+    lambda: np.zeros((1, 8, 8, 3), np.float32),
+])
+def test_bad_image_input_is_refused_clearly(node_class, weights, bad):
+    with pytest.raises(ValueError, match="IMAGE"):
+        call_node(node_class, image=bad(), **weights)
+
+
+def test_copied_node_folder_uses_the_installed_package(node_class, weights, frames, tmp_path, monkeypatch):
+    # A copy (not a symlink) has no annotator/ beside it: an installed (here: importable) package is used.
+    copy = tmp_path / "custom_nodes" / "copied_dwpose_node"
+    shutil.copytree(REPO / "comfyui", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("copied_dwpose_node", "copied_dwpose_node.nodes"):  # removed again after the test
+        monkeypatch.setitem(sys.modules, name, None)
+        del sys.modules[name]
+    module = load_custom_node(str(copy))
+    copied_class = module.NODE_CLASS_MAPPINGS[NODE_ID]
+    image = as_comfy_image(frames[:1])
+    ours, _ = call_node(copied_class, image=image, resolution=128, **weights)
+    theirs, _ = call_node(node_class, image=image, resolution=128, **weights)
+    assert torch.equal(ours, theirs)
+
+    # Nothing installed and nothing beside it: a clear ImportError saying what to do.
+    standard = (importlib.machinery.BuiltinImporter, importlib.machinery.FrozenImporter,
+                importlib.machinery.PathFinder)
+    monkeypatch.setattr(sys, "meta_path", [f for f in sys.meta_path if f in standard])
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if os.path.realpath(p or ".") != str(REPO.resolve())])
+    for name in ("copied_dwpose_node", "copied_dwpose_node.nodes"):
+        sys.modules.pop(name, None)
+    with pytest.raises(ImportError, match="dwpose-annotator not found.*symlink"):
+        load_custom_node(str(copy))
