@@ -1,0 +1,271 @@
+"""Gradio demo of the DWPose preprocessor (`dw_openpose_full`), with optional ControlNet generation.
+
+    python gradio_dw_open_pose.py [--det PATH] [--pose PATH] [--sd-model ID_OR_DIR] [--controlnet ID_OR_DIR]
+                                  [--host 127.0.0.1] [--port 7860]
+
+Upload an image (or take a webcam snapshot) and get the pose map, its PNG, the OpenPose JSON and the
+npz. With --sd-model (a Stable Diffusion 1.5 checkpoint) and --controlnet (an OpenPose ControlNet, e.g.
+lllyasviel/control_v11p_sd15_openpose), both local diffusers folders or Hugging Face ids, the Generate
+panel runs diffusers' StableDiffusionControlNetPipeline on the pose map. torch and diffusers are only
+imported for that.
+
+`build_app(detector, generator=None)` builds the same app around your own DWposeDetector.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no telemetry calls
+
+import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from annotator.dwpose import DWposeDetector, WeightsError  # noqa: E402
+from annotator.dwpose.poses import THRESHOLD  # noqa: E402
+from annotator.dwpose.render import STICK_WIDTH  # noqa: E402
+
+EXAMPLE_SD_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+EXAMPLE_CONTROLNET = "lllyasviel/control_v11p_sd15_openpose"
+ENABLE_GENERATION_COMMAND = (
+    f"python gradio_dw_open_pose.py --sd-model {EXAMPLE_SD_MODEL} --controlnet {EXAMPLE_CONTROLNET}"
+)
+GENERATION_PACKAGES = ["diffusers", "transformers", "torch"]
+MAX_INPUT_PIXELS = 64_000_000  # 8000 x 8000; bigger uploads are refused before they are decoded
+MAX_UPLOAD_SIZE = "100mb"
+RESOLUTION_RANGE = (64, 2048)
+OUTPUT_MAX_AGE_S = 3600  # our copies of the downloads; gradio serves its own cached copies
+# System fonts only: the page must not need a font CDN (the app also runs offline).
+THEME = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
+                          font_mono=["ui-monospace", "Consolas", "monospace"])
+
+
+class ControlNetGenerator:
+    """Stable Diffusion 1.5 + an OpenPose ControlNet through diffusers, loaded on first use."""
+
+    def __init__(self, sd_model: str, controlnet: str):
+        self.sd_model = sd_model
+        self.controlnet = controlnet
+        self._pipeline = None
+        self._lock = threading.Lock()
+
+    def pipeline(self):
+        with self._lock:
+            if self._pipeline is None:
+                import torch
+                from diffusers import ControlNetModel, StableDiffusionControlNetPipeline, UniPCMultistepScheduler
+
+                device = "cuda" if torch.cuda.is_available() else "cpu"
+                dtype = torch.float16 if device == "cuda" else torch.float32
+                controlnet = ControlNetModel.from_pretrained(self.controlnet, torch_dtype=dtype)
+                pipeline = StableDiffusionControlNetPipeline.from_pretrained(
+                    self.sd_model, controlnet=controlnet, torch_dtype=dtype)
+                pipeline.scheduler = UniPCMultistepScheduler.from_config(pipeline.scheduler.config)
+                pipeline.set_progress_bar_config(disable=True)
+                self._pipeline = pipeline.to(device)
+            return self._pipeline
+
+    def __call__(self, pose_map: np.ndarray, prompt: str, negative_prompt: str = "", steps: int = 20,
+                 guidance_scale: float = 7.5, seed: int = 0) -> tuple[Image.Image, bool]:
+        """The generated image and whether the safety checker blanked it."""
+        import torch
+
+        pipeline = self.pipeline()
+        result = pipeline(
+            prompt, image=Image.fromarray(pose_map), negative_prompt=negative_prompt or None,
+            num_inference_steps=steps, guidance_scale=guidance_scale,
+            generator=torch.Generator("cpu").manual_seed(seed),  # same image on CPU and CUDA
+        )
+        flagged = bool(getattr(result, "nsfw_content_detected", None) and any(result.nsfw_content_detected))
+        return result.images[0], flagged
+
+
+def detector_with_threshold(detector: DWposeDetector, score_threshold: float) -> DWposeDetector:
+    """`detector`, or a shallow copy sharing its models whose person detector uses `score_threshold`
+    (the shared detector is never changed, so concurrent requests do not see each other's setting)."""
+    if detector.detector.score_threshold == score_threshold:
+        return detector
+    person_detector = copy.copy(detector.detector)
+    person_detector.score_threshold = score_threshold
+    per_call = copy.copy(detector)
+    per_call.detector = person_detector
+    return per_call
+
+
+def checked_image(image) -> Image.Image:
+    if image is None:
+        raise gr.Error("Upload an image (or take a webcam snapshot) first.")
+    if image.width * image.height > MAX_INPUT_PIXELS:
+        raise gr.Error(f"The image is {image.width}x{image.height} pixels; images up to "
+                       f"{MAX_INPUT_PIXELS // 1_000_000} megapixels are accepted. Please downscale it.")
+    return image
+
+
+def people_found_text(poses) -> str:
+    if len(poses) == 1 and poses.box_scores[0] == 0:
+        return ("No person detected: the pose model ran on the whole image, as the reference does "
+                "(lower the detector threshold to find more people).")
+    return f"{len(poses)} {'person' if len(poses) == 1 else 'people'} found."
+
+
+def new_output_folder(root: str) -> Path:
+    """A fresh folder under `root` for one run's files; folders older than OUTPUT_MAX_AGE_S are removed."""
+    for old in Path(root).iterdir():
+        with contextlib.suppress(FileNotFoundError):  # another request may be removing it
+            if time.time() - old.stat().st_mtime > OUTPUT_MAX_AGE_S:
+                shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=root))
+
+
+def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = None) -> gr.Blocks:
+    """The Gradio app around `detector`; the Generate panel works when `generator` is given."""
+    output_root = tempfile.TemporaryDirectory(prefix="dwpose_app_")  # the closures keep it; removed at exit
+    default_detector_threshold = float(detector.detector.score_threshold)
+
+    def estimate_pose(image, detect_resolution, image_resolution, include_body, include_hand, include_face,
+                      include_foot, keypoint_threshold, detector_threshold, stick_width):
+        image = checked_image(image)
+        try:
+            canvas, poses = detector_with_threshold(detector, float(detector_threshold)).annotate(
+                image, int(detect_resolution), int(image_resolution), bool(include_body), bool(include_hand),
+                bool(include_face), bool(include_foot), float(keypoint_threshold), int(stick_width))
+        except (ValueError, OSError, Image.DecompressionBombError) as err:
+            raise gr.Error(f"Could not process this image: {err}") from err
+        folder = new_output_folder(output_root.name)
+        png, json_file, npz = folder / "pose.png", folder / "pose_openpose.json", folder / "pose.npz"
+        Image.fromarray(canvas).save(png)
+        poses.save_openpose_json(json_file, float(keypoint_threshold))
+        poses.to_npz(npz, float(keypoint_threshold))
+        return canvas, people_found_text(poses), canvas, str(png), str(json_file), str(npz)
+
+    def generate(pose_map, prompt, negative_prompt, steps, guidance_scale, seed):
+        if pose_map is None:
+            raise gr.Error("Run the pose estimation first: the pose map is the ControlNet condition.")
+        try:
+            image, flagged = generator(pose_map, prompt or "", negative_prompt or "", int(steps),
+                                       float(guidance_scale), int(seed))
+        except (ImportError, OSError, ValueError, RuntimeError) as err:  # no diffusers, no weights, out of memory
+            raise gr.Error(f"Generation failed: {err}") from err
+        if flagged:
+            gr.Warning("The safety checker flagged the result and blanked it; try another prompt or seed.")
+        return image
+
+    with gr.Blocks(title="DWPose (dw_openpose_full)", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
+        gr.Markdown("# DWPose whole-body pose (`dw_openpose_full`)\n"
+                    "Upload an image or take a webcam snapshot, then **Run**. The pose map is what "
+                    "ControlNet OpenPose models expect.")
+        pose_map_state = gr.State(None)
+        with gr.Row():
+            with gr.Column():
+                # The webcam frame is not mirrored: a mirrored frame would swap left and right hands.
+                input_image = gr.Image(label="Image", type="pil", image_mode=None,
+                                       sources=["upload", "webcam", "clipboard"],
+                                       webcam_options=gr.WebcamOptions(mirror=False), elem_id="input_image")
+                run_button = gr.Button("Run", variant="primary", elem_id="run_button")
+                with gr.Row():
+                    detect_resolution = gr.Slider(*RESOLUTION_RANGE, value=512, step=64, label="Detect resolution",
+                                                  elem_id="detect_resolution")
+                    image_resolution = gr.Slider(*RESOLUTION_RANGE, value=512, step=64, label="Image resolution",
+                                                 elem_id="image_resolution")
+                with gr.Row():
+                    include_body = gr.Checkbox(value=True, label="Body")
+                    include_hand = gr.Checkbox(value=True, label="Hands")
+                    include_face = gr.Checkbox(value=True, label="Face")
+                    include_foot = gr.Checkbox(value=False, label="Feet")
+                with gr.Row():
+                    keypoint_threshold = gr.Slider(0.0, 1.0, value=THRESHOLD, step=0.05, label="Keypoint threshold")
+                    detector_threshold = gr.Slider(0.05, 0.95, value=default_detector_threshold, step=0.05,
+                                                   label="Person detector threshold")
+                    stick_width = gr.Slider(1, 16, value=STICK_WIDTH, step=1, label="Stick width")
+            with gr.Column():
+                pose_image = gr.Image(label="Pose map", type="numpy", format="png", interactive=False,
+                                      elem_id="pose_image")
+                people_found = gr.Textbox(label="People", interactive=False, elem_id="people_found")
+                with gr.Row():
+                    png_download = gr.DownloadButton("Download PNG", elem_id="download_png")
+                    json_download = gr.DownloadButton("Download OpenPose JSON", elem_id="download_json")
+                    npz_download = gr.DownloadButton("Download npz", elem_id="download_npz")
+
+        with gr.Accordion("Generate with Stable Diffusion 1.5 + ControlNet OpenPose", open=generator is not None,
+                          elem_id="generate_panel"):
+            if generator is None:
+                gr.Markdown(
+                    "Generation is off: no Stable Diffusion model was given. To enable it, install "
+                    f"`{' '.join(GENERATION_PACKAGES)}` and start the app with a Stable Diffusion 1.5 "
+                    "checkpoint and an OpenPose ControlNet (Hugging Face ids or local diffusers folders):\n\n"
+                    f"```\npip install {' '.join(GENERATION_PACKAGES)}\n{ENABLE_GENERATION_COMMAND}\n```",
+                    elem_id="generation_help")
+            else:
+                gr.Markdown(f"Stable Diffusion: `{generator.sd_model}`, ControlNet: `{generator.controlnet}` "
+                            "(loaded on the first Generate).")
+                with gr.Row():
+                    with gr.Column():
+                        prompt = gr.Textbox(label="Prompt", value="a photo of people, best quality",
+                                            elem_id="prompt")
+                        negative_prompt = gr.Textbox(label="Negative prompt",
+                                                     value="lowres, bad anatomy, worst quality, low quality")
+                        with gr.Row():
+                            steps = gr.Slider(1, 100, value=20, step=1, label="Steps")
+                            guidance_scale = gr.Slider(1.0, 20.0, value=7.5, step=0.5, label="Guidance scale")
+                            seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
+                        generate_button = gr.Button("Generate", variant="primary", elem_id="generate_button")
+                    generated_image = gr.Image(label="Generated", type="pil", format="png", interactive=False,
+                                               elem_id="generated_image")
+                generate_button.click(generate, [pose_map_state, prompt, negative_prompt, steps, guidance_scale,
+                                                 seed], generated_image)
+
+        run_button.click(
+            estimate_pose,
+            [input_image, detect_resolution, image_resolution, include_body, include_hand, include_face,
+             include_foot, keypoint_threshold, detector_threshold, stick_width],
+            [pose_image, people_found, pose_map_state, png_download, json_download, npz_download],
+        )
+    return app
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--det", help="person detector ONNX (default: yolox_l.onnx from $DWPOSE_CKPTS, "
+                                      "annotator/ckpts or Hugging Face yzd-v/DWPose)")
+    parser.add_argument("--pose", help="pose model ONNX (default: dw-ll_ucoco_384.onnx, found the same way)")
+    parser.add_argument("--sd-model", help=f"Stable Diffusion 1.5 diffusers folder or hub id, e.g. {EXAMPLE_SD_MODEL}")
+    parser.add_argument("--controlnet", help=f"OpenPose ControlNet folder or hub id, e.g. {EXAMPLE_CONTROLNET}")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
+    parser.add_argument("--port", type=int, default=7860)
+    args = parser.parse_args(argv)
+    if bool(args.sd_model) != bool(args.controlnet):
+        parser.error("--sd-model and --controlnet go together: generation needs both")
+    if args.sd_model:
+        missing = [name for name in GENERATION_PACKAGES if importlib.util.find_spec(name) is None]
+        if missing:
+            parser.error(f"generation needs {', '.join(missing)}: pip install {' '.join(GENERATION_PACKAGES)}")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        detector = DWposeDetector(args.det, args.pose)
+    except WeightsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    generator = ControlNetGenerator(args.sd_model, args.controlnet) if args.sd_model else None
+    app = build_app(detector, generator)
+    app.queue().launch(server_name=args.host, server_port=args.port, theme=THEME, show_error=True,
+                       max_file_size=MAX_UPLOAD_SIZE, ssr_mode=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

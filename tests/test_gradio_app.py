@@ -1,0 +1,221 @@
+"""The Gradio demo app (gradio_dw_open_pose.py): in a real browser (Playwright + Debian's chromium) against
+the app started as a subprocess, and in-process through the Gradio API.
+
+Missing tools are installed by the `browser_tools` fixture (pip: playwright, gradio; apt: chromium).
+The app and the browser run offline: requests leaving 127.0.0.1 are aborted.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+import browser
+from conftest import shared_path
+
+PHOTO = ("photos", "people", "girls.jpg")  # several people, 3840x2160
+DETECTOR = ("ckpts", "yolox_nano.onnx")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shared_data():
+    """Skip (before installing anything) when ../shared is absent."""
+    shared_path(*PHOTO), shared_path(*DETECTOR)
+
+
+@pytest.fixture(scope="session")
+def browser_tools():
+    browser.ensure_browser_tools()
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return shared_path(*PHOTO)
+
+
+@pytest.fixture(scope="module")
+def detector(random_pose):
+    from annotator.dwpose import DWposeDetector
+
+    return DWposeDetector(shared_path(*DETECTOR), random_pose)
+
+
+@pytest.fixture(scope="module")
+def expected_people(detector, photo):
+    """What the app must find with its default settings (gradio applies the EXIF orientation too)."""
+    _, poses = detector.annotate(ImageOps.exif_transpose(Image.open(photo)), 512, 512)
+    assert len(poses) >= 3 and poses.box_scores.min() > 0, "the photo must have several detected people"
+    return len(poses)
+
+
+@pytest.fixture(scope="module")
+def app(browser_tools, random_pose, tmp_path_factory):
+    """The app as a subprocess; it starts while the browser and the expected result are prepared."""
+    process = browser.AppProcess(["--det", str(shared_path(*DETECTOR)), "--pose", str(random_pose)],
+                                 tmp_path_factory.mktemp("app"))
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium(browser_tools):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(app, chromium):
+    app.wait_until_answering()
+    context = chromium.new_context(accept_downloads=True)
+    blocked = []
+    browser.block_internet(context, blocked)
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # generous: CI machines can be busy
+    page.goto(app.url, wait_until="domcontentloaded")
+    page.wait_for_selector("#run_button")
+    yield page
+    context.close()
+    if blocked:
+        warnings.warn(f"the page tried to reach the internet (blocked): {sorted(set(blocked))}")
+
+
+def download(page, button_selector):
+    with page.expect_download() as info:
+        page.click(button_selector)
+    return info.value
+
+
+def test_browser_upload_run_show_pose_and_download(app, expected_people, page, photo):
+    page.set_input_files("#input_image input[type=file]", str(photo))
+    page.wait_for_selector("#input_image img")
+    page.click("#run_button")
+    pose_img = page.wait_for_selector("#pose_image img[src*='/file=']")
+    try:
+        page.wait_for_function("document.querySelector('#people_found textarea').value !== ''")
+    except Exception:
+        pytest.fail(f"no result text; app output:\n{app.output()}")
+
+    response = page.request.get(pose_img.get_attribute("src"))
+    assert response.ok
+    shown = np.asarray(Image.open(io.BytesIO(response.body())).convert("RGB"))
+    assert shown.shape[:2] == (512, 896)  # 3840x2160 -> shorter side 512, sides multiples of 64
+    assert shown.any(), "the pose map is all black"
+    assert f"{expected_people} people found" in page.locator("#people_found textarea").input_value()
+
+    json_file = download(page, "#download_json")
+    assert json_file.suggested_filename.endswith(".json")
+    openpose = json.loads(open(json_file.path(), encoding="utf-8").read())
+    assert len(openpose["people"]) == expected_people
+    assert (openpose["canvas_width"], openpose["canvas_height"]) == (896, 512)
+
+    png_file = download(page, "#download_png")
+    assert png_file.suggested_filename.endswith(".png")
+    assert np.array_equal(np.asarray(Image.open(png_file.path()).convert("RGB")), shown)
+
+    npz_file = download(page, "#download_npz")
+    assert npz_file.suggested_filename.endswith(".npz")
+    with np.load(npz_file.path(), allow_pickle=True) as npz:
+        assert sorted(npz.files) == sorted(f"person_{n}" for n in range(expected_people))
+        assert npz["person_0"].item()["body"].shape == (18, 2)
+
+
+def test_browser_run_without_image_says_what_to_do(page):
+    page.click("#run_button")
+    assert "Upload an image" in page.wait_for_selector(".toast-body").inner_text()
+
+
+def test_browser_generate_panel_explains_how_to_enable_generation(page):
+    import gradio_dw_open_pose as demo
+
+    page.get_by_text("Generate with Stable Diffusion").click()
+    help_text = page.wait_for_selector("#generation_help").inner_text()
+    assert demo.ENABLE_GENERATION_COMMAND in help_text
+    assert "--sd-model" in help_text and "--controlnet" in help_text
+    assert page.query_selector("#generate_button") is None
+
+
+# In-process: build_app around our own detector, called through the Gradio API as a client would.
+
+@pytest.fixture
+def serve(browser_tools):
+    launched = []
+
+    def start(app):
+        app.queue().launch(server_name="127.0.0.1", server_port=browser.free_port(), prevent_thread_lock=True,
+                           quiet=True, ssr_mode=False)
+        launched.append(app)
+        from gradio_client import Client
+
+        return Client(app.local_url, verbose=False)
+
+    yield start
+    for app in launched:
+        app.close()
+
+
+def run_estimate(client, image, detect_resolution=512, image_resolution=512, detector_threshold=0.3):
+    return client.predict(image, detect_resolution, image_resolution, True, True, True, False, 0.3,
+                          detector_threshold, 4, api_name="/estimate_pose")
+
+
+def test_build_app_api_threshold_per_call_and_errors(serve, detector, photo, expected_people, tmp_path):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    import gradio_dw_open_pose as demo
+
+    client = serve(demo.build_app(detector))
+    pose_map, text, png, json_path, npz = run_estimate(client, handle_file(str(photo)))
+    assert f"{expected_people} people found" in text
+    assert np.asarray(Image.open(pose_map)).any() and np.array_equal(np.asarray(Image.open(pose_map)),
+                                                                      np.asarray(Image.open(png)))
+    with np.load(npz, allow_pickle=True) as people:
+        assert len(people.files) == expected_people
+    assert len(json.loads(open(json_path, encoding="utf-8").read())["people"]) == expected_people
+
+    # A stricter person threshold for this call only: fewer people, the shared detector unchanged.
+    _, strict_text, *_ = run_estimate(client, handle_file(str(photo)), detector_threshold=0.8)
+    assert int(strict_text.split()[0]) < expected_people
+    assert detector.detector.score_threshold == pytest.approx(0.3)
+
+    with pytest.raises(AppError, match="Upload an image"):
+        run_estimate(client, None)
+    huge = tmp_path / "huge.png"
+    Image.new("L", (8200, 8000)).save(huge)
+    with pytest.raises(AppError, match="megapixels"):  # refused before it is decoded
+        run_estimate(client, handle_file(str(huge)))
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(photo.read_bytes()[:5000])  # a truncated upload
+    with pytest.raises(AppError):  # gradio refuses it while reading it; the app keeps serving
+        run_estimate(client, handle_file(str(broken)))
+    assert f"{expected_people} people found" in run_estimate(client, handle_file(str(photo)))[1]  # still serving
+
+
+def test_generation_with_a_tiny_sd15_checkpoint(serve, detector, photo, tmp_path):
+    """The Generate path (ControlNetModel + StableDiffusionControlNetPipeline.from_pretrained, a call) on
+    random weights in the SD 1.5 / ControlNet layout; needs torch, diffusers and transformers."""
+    pytest.importorskip("torch")
+    pytest.importorskip("diffusers")
+    pytest.importorskip("transformers")
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    import gradio_dw_open_pose as demo
+    from tiny_diffusion import save_tiny_sd15_and_controlnet
+
+    sd_model, controlnet = save_tiny_sd15_and_controlnet(tmp_path)
+    client = serve(demo.build_app(detector, demo.ControlNetGenerator(str(sd_model), str(controlnet))))
+    with pytest.raises(AppError, match="Run the pose estimation first"):
+        client.predict("a person", "", 1, 7.5, 0, api_name="/generate")
+    run_estimate(client, handle_file(str(photo)), detect_resolution=256, image_resolution=64)
+    generated = client.predict("a person", "", 1, 7.5, 0, api_name="/generate")
+    assert Image.open(generated).size == (128, 64)  # the pose map's size: 3840x2160 -> 128x64
