@@ -57,7 +57,10 @@ class DWposeDetector:
         if not RTMPose.accepts(pose_session):
             raise WeightsError(f"{pose_path}: its inputs/outputs are not those of {POSE_KIND}; "
                                "pass e.g. dw-ll_ucoco_384.onnx as pose_model")
-        self.pose_model = RTMPose(pose_session)
+        # On the CPU in fp32 a batch runs no faster per person than one at a time and only takes more
+        # memory, so batches stay small there; bf16 (AMX) and GPUs gain from bigger ones.
+        on_cpu_fp32 = precision == "fp32" and pose_session.get_providers()[0] == "CPUExecutionProvider"
+        self.pose_model = RTMPose(pose_session, max_batch=4 if on_cpu_fp32 else 16)
         if self.pose_model.num_keypoints not in (NUM_COCO, BODY_ONLY):
             raise WeightsError(f"{pose_path}: the model predicts {self.pose_model.num_keypoints} keypoints; "
                                f"expected {NUM_COCO} (COCO-WholeBody) or {BODY_ONLY} (COCO body)")

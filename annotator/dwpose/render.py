@@ -100,7 +100,7 @@ def draw_bodies(canvas: np.ndarray, body: np.ndarray, drawable: np.ndarray, stic
             polygon = cv2.ellipse2Poly((int(mean_x), int(mean_y)), (int(length / 2), stick_width), int(angle),
                                        0, 360, 1)
             cv2.fillConvexPoly(canvas, polygon, COLORS[limb])
-    canvas = DIM_LUT[canvas]
+    canvas = cv2.LUT(canvas, DIM_LUT)
     for joint in range(len(COLORS)):
         for n in range(len(body)):
             if drawable[n, joint]:

@@ -19,6 +19,7 @@ BOX_PADDING = 1.25
 NORMALISE_LUT = np.stack(
     [((np.arange(256, dtype=np.float64) - mean) / std).astype(np.float32) for mean, std in zip(MEAN_RGB, STD_RGB)]
 )
+_LUT_FOR_CV2 = np.ascontiguousarray(NORMALISE_LUT.T.reshape(1, 256, 3))  # cv2.LUT's layout: one table per channel
 
 
 def box_to_center_scale(box: np.ndarray, aspect_ratio: float) -> tuple[np.ndarray, np.ndarray]:
@@ -65,8 +66,10 @@ def decode_simcc(simcc_x: np.ndarray, simcc_y: np.ndarray, split_ratio: float) -
 class RTMPose:
     """Top-down SimCC model: input [N, 3, H, W] RGB, outputs simcc_x [N, K, W*r], simcc_y [N, K, H*r]."""
 
-    def __init__(self, session: ort.InferenceSession):
+    def __init__(self, session: ort.InferenceSession, max_batch: int = 16):
+        """`max_batch`: most persons per run of a dynamic-batch model (bounds the memory a crowd takes)."""
         self.session = session
+        self.max_batch = max(1, int(max_batch))
         model_input = session.get_inputs()[0]
         self.input_name = model_input.name
         batch, _, in_h, in_w = model_input.shape
@@ -101,19 +104,17 @@ class RTMPose:
             centers[i], scales[i] = box_to_center_scale(box, in_w / in_h)
             crop = cv2.warpAffine(image, crop_matrix(centers[i], scales[i], self.input_wh), (in_w, in_h),
                                   flags=cv2.INTER_LINEAR)
-            for c in range(3):
-                np.take(NORMALISE_LUT[c], crop[:, :, c], out=blob[i, c])
+            blob[i] = cv2.LUT(crop, _LUT_FOR_CV2).transpose(2, 0, 1)
         return blob, centers, scales
 
     def __call__(self, image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Keypoints (N, K, 2) float64 in image pixels and scores (N, K) float32 for each box."""
         blob, centers, scales = self.crops(image, boxes)
-        if self.batched:
-            simcc_x, simcc_y = self.session.run(self.output_names, {self.input_name: blob})
-        else:
-            runs = [self.session.run(self.output_names, {self.input_name: blob[i:i + 1]}) for i in range(len(blob))]
-            simcc_x = np.concatenate([run[0] for run in runs])
-            simcc_y = np.concatenate([run[1] for run in runs])
+        step = self.max_batch if self.batched else 1
+        runs = [self.session.run(self.output_names, {self.input_name: blob[i:i + step]})
+                for i in range(0, len(blob), step)]
+        simcc_x = np.concatenate([run[0] for run in runs])
+        simcc_y = np.concatenate([run[1] for run in runs])
         locs, scores = decode_simcc(simcc_x, simcc_y, self.split_ratio)
         # float32 locations / int input size promote to float64, as in the reference.
         keypoints = locs / np.array(self.input_wh) * scales[:, None] + centers[:, None] - scales[:, None] / 2

@@ -89,21 +89,20 @@ class YOLOX:
                 f"the detector returned {output.shape[1]} anchors but a {self.input_hw[1]}x{self.input_hw[0]} "
                 f"YOLOX input has {self.grid.shape[1]} (strides {STRIDES}); is this a YOLOX model?"
             )
-        # Same operations and dtypes as the reference: float64 grid maths stored back into float32.
-        output = output.copy()
-        output[..., :2] = (output[..., :2] + self.grid) * self.strides
-        output[..., 2:4] = np.exp(output[..., 2:4]) * self.strides
-        predictions = output[0]
-        centers, sizes = predictions[:, :2], predictions[:, 2:4]
-        boxes = np.ones_like(predictions[:, :4])
-        boxes[:, :2] = centers - sizes / 2.0
-        boxes[:, 2:] = centers + sizes / 2.0
+        # The reference's operations and dtypes (float64 grid maths stored into float32), on the rows
+        # that can become person boxes only: every row is computed on its own, so the values are the same.
+        raw = output[0]
+        person_scores = raw[:, 4] * raw[:, 5]
+        rows = np.flatnonzero(person_scores > NMS_SCORE)
+        centers = ((raw[rows, :2] + self.grid[0, rows]) * self.strides[0, rows]).astype(np.float32)
+        sizes = (np.exp(raw[rows, 2:4]) * self.strides[0, rows]).astype(np.float32)
+        boxes = np.concatenate([centers - sizes / 2.0, centers + sizes / 2.0], axis=1)
         boxes /= ratio
-        person_scores = predictions[:, 4] * predictions[:, 5]
+        person_scores = person_scores[rows]
 
         # Class-aware NMS keeps classes apart, so only the person class needs to be run.
-        candidates = (person_scores > NMS_SCORE) & np.isfinite(boxes).all(axis=1)
-        boxes, person_scores = boxes[candidates], person_scores[candidates]
+        finite = np.isfinite(boxes).all(axis=1)
+        boxes, person_scores = boxes[finite], person_scores[finite]
         keep = nms(boxes, person_scores, NMS_IOU)
         boxes, person_scores = boxes[keep], person_scores[keep]
         confident = person_scores > self.score_threshold

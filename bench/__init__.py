@@ -1,0 +1,1 @@
+"""Benchmarks for dwpose-annotator (not part of the installed package)."""
