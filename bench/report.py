@@ -31,8 +31,9 @@ def write_report(results: dict, out: Path) -> None:
         "YOLOX-nano finds (" + ", ".join(f"{n}: {photo}" for n, photo in results["cases"].items()) + "). The "
         "YOLOX-l stand-in still runs on every image and is timed; its random outputs are replaced by those boxes.",
         "- detect_resolution = image_resolution = 512. End-to-end = image in, pose map out (resize, detector, "
-        f"pose model, drawing, resize). Median of {results['runs']} runs after 2 warm-up runs, each pipeline in "
-        "its own process.",
+        f"pose model, drawing, resize). Median of {results['runs']} runs per case and pipeline, spread over 3 fresh "
+        "processes per pipeline (one untimed warm-up round in each); the pipelines take turns image by image. "
+        "Peak RSS is the median over those processes.",
         "- baseline = `bench/baseline.py`, the reference pipeline's steps (float64 normalisation per crop, one "
         "pose run per person, default onnxruntime session). exact = `DWposeDetector()` (precision fp32); "
         "bf16 = `DWposeDetector(precision=\"bf16\")` (OpenVINO, bfloat16 on AMX).",

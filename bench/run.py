@@ -29,6 +29,8 @@ PHOTOS = SHARED / "photos"
 REAL_YOLOX = SHARED / "ckpts" / "yolox_nano.onnx"
 REAL_RTMDET = SHARED / "ckpts" / "rtmdet_nano.onnx"
 RESOLUTION = 512
+WARMUP = 1  # untimed rounds in each new process
+PROCESSES = 3  # fresh processes per pipeline (see measure)
 STAND_INS = ROOT / "bench" / "stand_ins"  # generated models (git-ignored)
 
 # Person count -> (photo, how many of its real detections to keep, best first).
@@ -118,31 +120,93 @@ def make_pipeline(kind: str, precision: str, det: str, pose: str):
             detector.detector.session, detector.pose_model.session)
 
 
-def worker(spec: dict) -> dict:
-    """One pipeline in this process: session creation, then every case timed; keypoints saved."""
+def serve(spec: dict) -> None:
+    """One pipeline in this process, driven line by line from stdin by the parent (see Worker)."""
     start = time.perf_counter()
     call, set_boxes, det_timer, pose_timer = make_pipeline(spec["kind"], spec["precision"], spec["det"], spec["pose"])
-    result = {"create_s": time.perf_counter() - start, "cases": {}}
+    print(json.dumps({"create_s": time.perf_counter() - start}), flush=True)
+    images = {count: load_photo(photo) for count, (photo, _) in spec["cases"].items()}
     keypoints = {}
-    for count, (photo, boxes) in spec["cases"].items():
-        image = load_photo(photo)
-        set_boxes(np.array(boxes, dtype=np.float64))
-        for _ in range(spec["warmup"]):
-            call(image)
-        totals, dets, poses = [], [], []
-        for _ in range(spec["runs"]):
+    for line in sys.stdin:
+        command, _, argument = line.strip().partition(" ")
+        if command == "run":
+            photo, boxes = spec["cases"][argument]
+            set_boxes(np.array(boxes, dtype=np.float64))
             det_timer.seconds = pose_timer.seconds = 0.0
             begin = time.perf_counter()
-            keypoints[count] = call(image)
-            totals.append(time.perf_counter() - begin)
-            dets.append(det_timer.seconds)
-            poses.append(pose_timer.seconds)
-        result["cases"][count] = {"total": statistics.median(totals), "det": statistics.median(dets),
-                                  "pose": statistics.median(poses),
-                                  "other": statistics.median(t - d - p for t, d, p in zip(totals, dets, poses))}
-    np.savez(spec["keypoints_out"], **{str(k): v for k, v in keypoints.items()})
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return result
+            keypoints[argument] = call(images[argument])
+            total = time.perf_counter() - begin
+            reply = {"total": total, "det": det_timer.seconds, "pose": pose_timer.seconds}
+        elif command == "finish":
+            np.savez(argument, **keypoints)
+            reply = {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        else:
+            return
+        print(json.dumps(reply), flush=True)
+
+
+class Worker:
+    """A pipeline in its own process (its own peak RSS); the parent runs one image at a time in it."""
+
+    def __init__(self, spec: dict, env: dict):
+        command = [sys.executable, "-m", "bench.run", "--worker", "serve", json.dumps(spec)]
+        self.process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True, env={**os.environ, **env})
+        self.create_s = self.ask(None)["create_s"]
+
+    def ask(self, command: str | None) -> dict:
+        if command is not None:
+            self.process.stdin.write(command + "\n")
+            self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"benchmark worker {self.process.args[-1][:80]} died (exit {self.process.wait()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def measure(pipelines: dict, det: str, pose: str, cases: dict, runs: int, work: Path) -> dict:
+    """Median timings per pipeline and case.
+
+    The pipelines take turns image by image, so any drift of the machine's speed hits them alike. On
+    this virtual machine one process can also run 20-40 % slower than an identical one started next to
+    it (seen with two copies of the same pipeline), so each pipeline runs in PROCESSES fresh processes,
+    started in rotating order, and its figures are medians over all of them.
+    """
+    names = list(pipelines)
+    samples = {name: {count: [] for count in cases} for name in names}
+    created, peak = {name: [] for name in names}, {name: [] for name in names}
+    per_process = max(1, -(-runs // PROCESSES))
+    for repeat in range(PROCESSES):
+        order = names[repeat % len(names):] + names[:repeat % len(names)]
+        workers = {}
+        for name in order:
+            kind, precision = pipelines[name]
+            workers[name] = Worker({"kind": kind, "precision": precision, "det": det, "pose": pose, "cases": cases},
+                                   {"DWPOSE_CACHE": str(work / "cache")})
+            created[name].append(workers[name].create_s)
+        for round_ in range(WARMUP + per_process):
+            for count in cases:
+                for name in order:
+                    time.sleep(0.1)  # let the previous worker's idle threads stop spinning
+                    reply = workers[name].ask(f"run {count}")
+                    if round_ >= WARMUP:
+                        samples[name][count].append(reply)
+        for name, worker in workers.items():
+            peak[name].append(worker.ask(f"finish {work / f'{name}-{repeat}.npz'}")["peak_rss_mb"])
+            worker.close()
+    results = {}
+    for name in names:
+        results[name] = {"create_s": statistics.median(created[name]), "peak_rss_mb": statistics.median(peak[name]),
+                         "samples": len(samples[name][next(iter(cases))]), "cases": {}}
+        for count, replies in samples[name].items():
+            medians = {key: statistics.median(r[key] for r in replies) for key in ("total", "det", "pose")}
+            medians["other"] = statistics.median(r["total"] - r["det"] - r["pose"] for r in replies)
+            results[name]["cases"][str(count)] = medians
+    return results
 
 
 def in_subprocess(function: str, spec: dict, env: dict | None = None) -> dict:
@@ -234,12 +298,14 @@ def machine() -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", nargs=2, metavar=("FUNCTION", "SPEC"), help=argparse.SUPPRESS)
-    parser.add_argument("--runs", type=int, default=7, help="timed runs per case (median reported)")
+    parser.add_argument("--runs", type=int, default=9, help="timed runs per case and pipeline, over all its processes")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args(argv)
     if args.worker:
         function, spec = args.worker
-        print(json.dumps(globals()[function](json.loads(spec))))
+        result = globals()[function](json.loads(spec))
+        if result is not None:
+            print(json.dumps(result))
         return 0
 
     from bench.models import build_all
@@ -258,19 +324,17 @@ def main(argv=None) -> int:
     results = {"machine": machine(), "runs": args.runs, "cases": {c: p for c, (p, _) in cases.items()},
                "models": {}, "startup": {}}
     for pose_name in ("dw-ll_ucoco_384", "rtmpose-m_ucoco_256"):
-        det, pose = str(models["yolox_l"]), str(models[pose_name])
-        results["models"][pose_name] = {}
-        for name, (kind, precision) in pipelines.items():
-            print(f"{pose_name}: {name} ...", file=sys.stderr)
-            spec = {"kind": kind, "precision": precision, "det": det, "pose": pose, "cases": cases,
-                    "runs": args.runs, "warmup": 2, "keypoints_out": str(work / f"{pose_name}-{name}.npz")}
-            results["models"][pose_name][name] = in_subprocess("worker", spec, {"DWPOSE_CACHE": str(work / "cache")})
-        base = np.load(work / f"{pose_name}-baseline.npz")
+        print(f"timing yolox_l + {pose_name}: {', '.join(pipelines)} ...", file=sys.stderr)
+        folder = work / pose_name
+        folder.mkdir()
+        runs = measure(pipelines, str(models["yolox_l"]), str(models[pose_name]), cases, args.runs, folder)
+        base = np.load(folder / "baseline-0.npz")
         for name in pipelines:
-            ours = np.load(work / f"{pose_name}-{name}.npz")
+            ours = np.load(folder / f"{name}-0.npz")
             gap = np.concatenate([np.abs(ours[k] - base[k]).max(axis=-1).ravel() for k in base.files])
-            results["models"][pose_name][name]["max_px"] = float(gap.max())
-            results["models"][pose_name][name]["within_1px"] = float((gap <= 1.0).mean())
+            runs[name]["max_px"] = float(gap.max())
+            runs[name]["within_1px"] = float((gap <= 1.0).mean())
+        results["models"][pose_name] = runs
 
     det, pose = str(models["yolox_l"]), str(models["dw-ll_ucoco_384"])
     results["startup"]["baseline"] = in_subprocess("baseline_startup", {"det": det, "pose": pose})

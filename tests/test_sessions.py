@@ -193,3 +193,16 @@ def test_bf16_on_this_cpu(fresh_cache, yolox, marker_pose, crowd):
     keypoints, _ = fast_detector.pose_model(crowd, exact.boxes.astype(np.float64))
     reference, _ = DWposeDetector(yolox, marker_pose).pose_model(crowd, exact.boxes.astype(np.float64))
     assert (np.abs(keypoints - reference).max(axis=-1) <= 1.0).mean() > 0.9
+
+
+def test_detectors_used_from_several_threads_give_the_same_poses(yolox, random_pose, crowd):
+    from concurrent.futures import ThreadPoolExecutor
+
+    detector = DWposeDetector(yolox, random_pose)
+    images = [crowd, crowd[:, ::-1], crowd[::2, ::2]]
+    expected = [detector.detect(image).exact_keypoints for image in images]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        for _ in range(2):
+            found = list(pool.map(lambda image: detector.detect(image).exact_keypoints, images))
+            for keypoints, reference in zip(found, expected):
+                np.testing.assert_array_equal(keypoints, reference)

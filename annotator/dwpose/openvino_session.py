@@ -35,6 +35,13 @@ def cpu_supports_bf16() -> bool:
     return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
+def _info(port) -> TensorInfo:
+    """onnxruntime's description of an OpenVINO port: dynamic dimensions named, type as 'tensor(int64)'."""
+    type_name = {"f32": "float", "f16": "float16", "i64": "int64", "i32": "int32", "u8": "uint8"}.get(
+        port.get_element_type().get_type_name(), port.get_element_type().get_type_name())
+    return TensorInfo(port.any_name, _shape(port.get_partial_shape()), f"tensor({type_name})")
+
+
 def _shape(partial_shape) -> list:
     return [dim.get_length() if dim.is_static else f"dim{i}" for i, dim in enumerate(partial_shape)]
 
@@ -58,9 +65,11 @@ class OpenVINOSession:
                        "PERFORMANCE_HINT": "LATENCY"}
         self.precision = precision
         self.model = self.core.read_model(os.fspath(path))
-        self._inputs = [TensorInfo(port.any_name, _shape(port.get_partial_shape())) for port in self.model.inputs]
-        self._outputs = [TensorInfo(port.any_name, _shape(port.get_partial_shape())) for port in self.model.outputs]
-        self.dynamic_batch = len(self._inputs) == 1 and isinstance(self._inputs[0].shape[0], str)
+        self._inputs = [_info(port) for port in self.model.inputs]
+        self._outputs = [_info(port) for port in self.model.outputs]
+        shape = self._inputs[0].shape
+        self.dynamic_batch = (len(self._inputs) == 1 and len(shape) > 1 and isinstance(shape[0], str)
+                              and all(isinstance(side, int) for side in shape[1:]))
         self._requests = {}  # batch size (None: the model as it is) -> infer request
         self._lock = threading.Lock()  # an infer request is not thread-safe: runs take turns
         if not self.dynamic_batch:

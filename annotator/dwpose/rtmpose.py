@@ -6,6 +6,8 @@ float32 argmax locations), so keypoints agree with it to the last bit.
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 import onnxruntime as ort
@@ -70,6 +72,7 @@ class RTMPose:
         """`max_batch`: most persons per run of a dynamic-batch model (bounds the memory a crowd takes)."""
         self.session = session
         self.max_batch = max(1, int(max_batch))
+        self._buffers = threading.local()
         model_input = session.get_inputs()[0]
         self.input_name = model_input.name
         batch, _, in_h, in_w = model_input.shape
@@ -95,9 +98,15 @@ class RTMPose:
         )
 
     def crops(self, image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Normalised crops (N, 3, H, W) float32 and the centers and scales (N, 2) float64 of the boxes."""
+        """Normalised crops (N, 3, H, W) float32 and the centers and scales (N, 2) float64 of the boxes.
+
+        The crops live in a buffer this thread reuses: valid until its next call.
+        """
         in_w, in_h = self.input_wh
-        blob = np.empty((len(boxes), 3, in_h, in_w), dtype=np.float32)
+        buffer = getattr(self._buffers, "blob", None)
+        if buffer is None or len(buffer) < len(boxes):  # reused across calls, grown for bigger crowds
+            buffer = self._buffers.blob = np.empty((max(len(boxes), 1), 3, in_h, in_w), dtype=np.float32)
+        blob = buffer[:len(boxes)]
         centers = np.empty((len(boxes), 2))
         scales = np.empty((len(boxes), 2))
         for i, box in enumerate(boxes):

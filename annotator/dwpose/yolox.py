@@ -6,6 +6,8 @@ that the boxes, and therefore the pose crops, are the same to the last bit.
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 import onnxruntime as ort
@@ -23,13 +25,17 @@ def model_input_hw(session: ort.InferenceSession, default: int) -> tuple[int, in
     return sides[0], sides[1]
 
 
-def letterbox(image: np.ndarray, input_hw: tuple[int, int]) -> tuple[np.ndarray, float]:
-    """Resize keeping aspect ratio (INTER_LINEAR), place top-left, pad with 114. Returns (HxWx3, ratio)."""
+def letterbox(image: np.ndarray, input_hw: tuple[int, int], out: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Resize keeping aspect ratio (INTER_LINEAR), place top-left, pad with 114. Returns (HxWx3, ratio).
+
+    `out`: an HxWx3 uint8 buffer to fill instead of allocating one.
+    """
     height, width = image.shape[:2]
     ratio = min(input_hw[0] / height, input_hw[1] / width)
     # max(1, ...) only matters for extreme aspect ratios, where the reference would fail instead.
     new_w, new_h = max(1, int(width * ratio)), max(1, int(height * ratio))
-    padded = np.full((input_hw[0], input_hw[1], 3), PAD_VALUE, dtype=np.uint8)
+    padded = np.empty((input_hw[0], input_hw[1], 3), dtype=np.uint8) if out is None else out
+    padded.fill(PAD_VALUE)
     padded[:new_h, :new_w] = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     return padded, ratio
 
@@ -62,6 +68,7 @@ class YOLOX:
         self.input_name = session.get_inputs()[0].name
         self.input_hw = model_input_hw(session, default=640)
         self.score_threshold = score_threshold
+        self._buffers = threading.local()  # the letterboxed image and the model input, reused
         grids, strides = [], []
         for stride in STRIDES:
             rows, cols = self.input_hw[0] // stride, self.input_hw[1] // stride
@@ -81,8 +88,13 @@ class YOLOX:
 
     def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Person boxes (N, 4) x1 y1 x2 y2 in image pixels (float64) and scores (N,), best first."""
-        padded, ratio = letterbox(image, self.input_hw)
-        blob = np.ascontiguousarray(padded.transpose(2, 0, 1)[None], dtype=np.float32)
+        buffers = self._buffers.__dict__
+        if "blob" not in buffers:  # per thread, so that calls from several threads don't share them
+            buffers["padded"] = np.empty((*self.input_hw, 3), dtype=np.uint8)
+            buffers["blob"] = np.empty((1, 3, *self.input_hw), dtype=np.float32)
+        padded, ratio = letterbox(image, self.input_hw, out=buffers["padded"])
+        blob = buffers["blob"]
+        np.copyto(blob[0], padded.transpose(2, 0, 1))
         output = self.session.run(None, {self.input_name: blob})[0]
         if output.shape[1] != self.grid.shape[1]:
             raise ValueError(
