@@ -30,6 +30,17 @@ def session_cache(tmp_path_factory):
         os.environ["DWPOSE_CACHE"] = previous
 
 
+@pytest.fixture(scope="module")
+def hub_offline():
+    """HF_HUB_OFFLINE for a test module, also where huggingface_hub read it at import time."""
+    import huggingface_hub.constants
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+        yield
+
+
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("models")

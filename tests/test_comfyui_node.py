@@ -37,13 +37,8 @@ def load_custom_node(module_path):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def offline():
-    import huggingface_hub.constants
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-        yield
+def offline(hub_offline):
+    """Nothing in this module may reach the Hugging Face Hub."""
 
 
 @pytest.fixture(scope="module")

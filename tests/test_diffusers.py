@@ -31,14 +31,8 @@ STEPS = 2
 
 
 @pytest.fixture(scope="module", autouse=True)
-def offline():
+def offline(hub_offline):
     """Nothing in this module may reach the Hugging Face Hub."""
-    import huggingface_hub.constants
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-        yield
 
 
 @pytest.fixture(scope="module", autouse=True)
