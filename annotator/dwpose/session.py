@@ -116,8 +116,11 @@ def _dynamic_batch_copy(path) -> Path | None:
     except ImportError:
         return None
     target = _cache_file(path, "dynamic-batch")
+    not_needed = target.with_suffix(".not-needed")  # saves reading the model again in the next process
     if target.exists():
         return target
+    if not_needed.exists():
+        return None
     try:
         model = onnx.load(os.fspath(path))
     except Exception:
@@ -126,6 +129,10 @@ def _dynamic_batch_copy(path) -> Path | None:
     first_dims = [value.type.tensor_type.shape.dim[0] for value in [*graph.input, *graph.output]
                   if len(value.type.tensor_type.shape.dim) > 0]
     if not first_dims or any(dim.dim_value != 1 for dim in first_dims):
+        try:
+            _write_atomically(not_needed, b"")
+        except OSError:
+            pass
         return None
     for dim in first_dims:
         dim.dim_param = "batch"  # replaces dim_value (a oneof)
