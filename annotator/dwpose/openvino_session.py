@@ -7,6 +7,7 @@ AMX or AVX512-BF16, several times faster than fp32. It is an optional extra:
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import threading
@@ -28,6 +29,7 @@ def openvino_available() -> bool:
     return importlib.util.find_spec("openvino") is not None
 
 
+@functools.lru_cache(maxsize=None)  # the CPU does not change; asking makes an OpenVINO Core each time
 def cpu_supports_bf16() -> bool:
     """Whether OpenVINO's CPU plugin has native bf16 kernels here (AMX or AVX512-BF16)."""
     import openvino as ov

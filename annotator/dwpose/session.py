@@ -8,6 +8,7 @@ PrecisionFallbackWarning says so and the exact mode is used.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import platform
@@ -17,6 +18,7 @@ import warnings
 import weakref
 from pathlib import Path
 
+import numpy as np
 import onnxruntime as ort
 
 from .openvino_session import OpenVINOSession, cpu_supports_bf16, openvino_available
@@ -158,8 +160,6 @@ def _dynamic_batch_copy(path) -> Path | None:
 
 
 def _batch_matches_singles(session, exact: bool) -> bool:
-    import numpy as np
-
     model_input = session.get_inputs()[0]
     shape = [2] + [dim if isinstance(dim, int) else 1 for dim in model_input.shape[1:]]
     batch = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
@@ -233,6 +233,7 @@ def _cache_file(path, variant: str) -> Path:
     return cache_dir() / f"{Path(path).stem}-{variant}-{digest}.onnx"
 
 
+@functools.lru_cache(maxsize=None)  # read once per process: several cache names are made per detector
 def _cpu_flags() -> str:
     try:
         with open("/proc/cpuinfo") as f:
