@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import importlib.util
 import os
 import shutil
@@ -32,9 +31,7 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from annotator.dwpose import DWposeDetector, WeightsError  # noqa: E402
-from annotator.dwpose.poses import THRESHOLD  # noqa: E402
-from annotator.dwpose.render import STICK_WIDTH  # noqa: E402
+from annotator.dwpose import DWposeDetector, PoseMapOptions, WeightsError  # noqa: E402
 
 EXAMPLE_SD_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 EXAMPLE_CONTROLNET = "lllyasviel/control_v11p_sd15_openpose"
@@ -91,18 +88,6 @@ class ControlNetGenerator:
         return result.images[0], flagged
 
 
-def detector_with_threshold(detector: DWposeDetector, score_threshold: float) -> DWposeDetector:
-    """`detector`, or a shallow copy sharing its models whose person detector uses `score_threshold`
-    (the shared detector is never changed, so concurrent requests do not see each other's setting)."""
-    if detector.detector.score_threshold == score_threshold:
-        return detector
-    person_detector = copy.copy(detector.detector)
-    person_detector.score_threshold = score_threshold
-    per_call = copy.copy(detector)
-    per_call.detector = person_detector
-    return per_call
-
-
 def checked_image(image) -> Image.Image:
     if image is None:
         raise gr.Error("Upload an image (or take a webcam snapshot) first.")
@@ -137,16 +122,18 @@ def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = 
                       include_foot, keypoint_threshold, detector_threshold, stick_width):
         image = checked_image(image)
         try:
-            canvas, poses = detector_with_threshold(detector, float(detector_threshold)).annotate(
-                image, int(detect_resolution), int(image_resolution), bool(include_body), bool(include_hand),
-                bool(include_face), bool(include_foot), float(keypoint_threshold), int(stick_width))
+            options = PoseMapOptions(include_body=include_body, include_hand=include_hand, include_face=include_face,
+                                     include_foot=include_foot, threshold=float(keypoint_threshold),
+                                     stick_width=int(stick_width))
+            canvas, poses = detector.annotate(image, int(detect_resolution), int(image_resolution), options=options,
+                                              det_threshold=float(detector_threshold))
         except (ValueError, OSError, Image.DecompressionBombError) as err:
             raise gr.Error(f"Could not process this image: {err}") from err
         folder = new_output_folder(output_root.name)
         png, json_file, npz = folder / "pose.png", folder / "pose_openpose.json", folder / "pose.npz"
         Image.fromarray(canvas).save(png)
-        poses.save_openpose_json(json_file, float(keypoint_threshold))
-        poses.to_npz(npz, float(keypoint_threshold))
+        poses.save_openpose_json(json_file, options.threshold)
+        poses.save_npz(npz, options.threshold)
         return canvas, people_found_text(poses), canvas, str(png), str(json_file), str(npz)
 
     def generate(pose_map, prompt, negative_prompt, steps, guidance_scale, seed):
@@ -184,10 +171,11 @@ def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = 
                     include_face = gr.Checkbox(value=True, label="Face")
                     include_foot = gr.Checkbox(value=False, label="Feet")
                 with gr.Row():
-                    keypoint_threshold = gr.Slider(0.0, 1.0, value=THRESHOLD, step=0.05, label="Keypoint threshold")
+                    keypoint_threshold = gr.Slider(0.0, 1.0, value=PoseMapOptions.threshold, step=0.05,
+                                                   label="Keypoint threshold")
                     detector_threshold = gr.Slider(0.05, 0.95, value=default_detector_threshold, step=0.05,
                                                    label="Person detector threshold")
-                    stick_width = gr.Slider(1, 16, value=STICK_WIDTH, step=1, label="Stick width")
+                    stick_width = gr.Slider(1, 16, value=PoseMapOptions.stick_width, step=1, label="Stick width")
             with gr.Column():
                 pose_image = gr.Image(label="Pose map", type="numpy", format="png", interactive=False,
                                       elem_id="pose_image")

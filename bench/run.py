@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,7 @@ def load_photo(relative: str) -> np.ndarray:
 
 def person_boxes(image: np.ndarray, count: int) -> np.ndarray:
     """The `count` best person boxes the real YOLOX-nano finds at the detect resolution."""
-    from annotator.dwpose.session import create_session
+    from annotator.dwpose.runtime import create_session
     from annotator.dwpose.yolox import YOLOX
     from annotator.util import resize_image
 
@@ -84,8 +85,8 @@ class FixedPeople:
     def __getattr__(self, name):
         return getattr(self.detector, name)
 
-    def __call__(self, image):
-        self.detector(image)
+    def __call__(self, image, score_threshold=None):
+        self.detector(image, score_threshold)
         return self.boxes, np.ones(len(self.boxes), dtype=np.float32)
 
 
@@ -318,9 +319,11 @@ def main(argv=None) -> int:
         cases[count] = (photo, person_boxes(load_photo(photo), keep).tolist())
     work = Path(tempfile.mkdtemp(prefix="dwpose-bench-"))
     pipelines = {"baseline": ("baseline", "fp32"), "exact": ("ours", "fp32")}
-    from annotator.dwpose.session import _bf16_unavailable
-    if _bf16_unavailable() is None:
-        pipelines["bf16"] = ("ours", "bf16")
+    from annotator.dwpose.runtime import choose_runtime
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no bf16 here: the report says so
+        if choose_runtime(precision="bf16").precision == "bf16":
+            pipelines["bf16"] = ("ours", "bf16")
     results = {"machine": machine(), "runs": args.runs, "cases": {c: p for c, (p, _) in cases.items()},
                "models": {}, "startup": {}}
     for pose_name in ("dw-ll_ucoco_384", "rtmpose-m_ucoco_256"):

@@ -1,8 +1,8 @@
 """ComfyUI node "DWPose Estimator (dwpose-annotator)": IMAGE in, pose map IMAGE and POSE_KEYPOINT out.
 
 Our package is loaded from this repository (this file's real path, symlinks followed: <repo>/comfyui/
--> <repo>/annotator/), or from an installed dwpose-annotator, under a private module name, so it never
-collides with another custom node's `annotator` package.
+-> <repo>/annotator/), or from an installed dwpose-annotator, under a private module name
+(annotator/dwpose/private_import.py), so it never collides with another custom node's `annotator`.
 
 IMAGE is a float tensor [B, H, W, C] in 0..1 (ComfyUI's convention); each frame becomes the pose map of
 `DWposeDetector(...)(frame, detect_resolution=resolution, image_resolution=resolution)`, as a
@@ -12,18 +12,14 @@ outputs: a list with one OpenPose JSON dict per frame ({"people": [...], "canvas
 where hidden, face / hand lists None when nothing of them is visible.
 """
 
-import hashlib
-import importlib
 import importlib.machinery
-import importlib.util
 import os
+import runpy
 import sys
 import threading
 
 import numpy as np
 import torch
-
-_PRIVATE_PREFIX = "_dwpose_annotator_"
 
 
 def _is_our_package(folder) -> bool:
@@ -58,21 +54,10 @@ def _package_dir() -> str:
 
 
 def _load_dwpose():
-    """Import <package>/dwpose under a private top-level name; a second load reuses the first."""
-    package_dir = os.path.realpath(_package_dir())
-    name = _PRIVATE_PREFIX + hashlib.sha1(package_dir.encode("utf-8")).hexdigest()[:12]
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, os.path.join(package_dir, "__init__.py"), submodule_search_locations=[package_dir]
-        )
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            raise
-    return importlib.import_module(name + ".dwpose"), importlib.import_module(name + ".dwpose.weights")
+    """Our `annotator.dwpose` and its weights module, under a private top-level name."""
+    package_dir = _package_dir()
+    loader = runpy.run_path(os.path.join(package_dir, "dwpose", "private_import.py"))
+    return loader["import_private"](package_dir), loader["import_private"](package_dir, "dwpose.weights")
 
 
 dwpose, _weights = _load_dwpose()
@@ -81,20 +66,12 @@ _detectors = {}
 _detectors_lock = threading.Lock()
 
 
-def _weights_file(value, default_name):
-    """A file name (looked up in $DWPOSE_CKPTS, annotator/ckpts, the Hugging Face cache, then
-    downloaded from yzd-v/DWPose) or a path to an ONNX file."""
-    value = str(value or "").strip() or default_name
-    path = os.path.expanduser(value)
-    if os.path.isabs(path) or any(sep and sep in value for sep in (os.sep, os.altsep)):
-        return _weights.find_weights(os.path.basename(path), path)
-    return _weights.find_weights(value)
-
-
 def get_detector(bbox_detector=None, pose_estimator=None):
     """The DWposeDetector for these weights; the last one used stays loaded (two ONNX sessions)."""
-    det = _weights_file(bbox_detector, _weights.DET_FILENAME)
-    pose = _weights_file(pose_estimator, _weights.POSE_FILENAME)
+    # A file name is looked up ($DWPOSE_CKPTS, annotator/ckpts, the Hugging Face cache, a download from
+    # yzd-v/DWPose); a path is used as it is: the rule of weights.resolve_weights.
+    det = _weights.resolve_weights(bbox_detector, _weights.DET_FILENAME)
+    pose = _weights.resolve_weights(pose_estimator, _weights.POSE_FILENAME)
     key = (str(det), str(pose))
     with _detectors_lock:
         if key not in _detectors:
@@ -162,16 +139,16 @@ class DWPosePreprocessor:
     def estimate_pose(self, image, detect_body=True, detect_hand=True, detect_face=True, detect_foot=False,
                       resolution=512, bbox_detector=None, pose_estimator=None):
         frames = image_to_frames(image)
+        options = dwpose.PoseMapOptions(include_body=detect_body, include_hand=detect_hand,
+                                        include_face=detect_face, include_foot=detect_foot)
         detector = get_detector(bbox_detector, pose_estimator)
         check_interrupted, advance = _comfy_hooks(len(frames))
         pose_maps, keypoints = [], []
         for frame in frames:
             check_interrupted()
             # Same detect and output resolution: the keypoints are in pixels of the pose map.
-            pose_map, poses = detector.annotate(
-                frame, detect_resolution=resolution, image_resolution=resolution, include_body=detect_body,
-                include_hand=detect_hand, include_face=detect_face, include_foot=detect_foot,
-            )
+            pose_map, poses = detector.annotate(frame, detect_resolution=resolution, image_resolution=resolution,
+                                                options=options)
             pose_maps.append(pose_map)
             keypoints.append(poses.to_openpose_json())
             advance()

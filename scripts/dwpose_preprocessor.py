@@ -12,20 +12,19 @@ once; otherwise on the web UI's before_ui / app_started callbacks, after every e
 (registering earlier would make sd-webui-controlnet's own registration of dw_openpose_full fail).
 On script unload (Reload UI) the built-in entry is put back.
 
-Our `annotator` package is loaded under a private module name, so sd-webui-controlnet's own top-level
-`annotator` package (it has annotator/util.py and annotator/dwpose too) stays what `annotator` means.
+Our `annotator` package is loaded under a private module name (annotator/dwpose/private_import.py),
+so sd-webui-controlnet's own top-level `annotator` package (it has annotator/util.py too) stays what
+`annotator` means.
 
-Weights: $DWPOSE_CKPTS when set; else the copies sd-webui-controlnet already downloaded for its
-built-in (<its annotator models path>/openpose/yolox_l.onnx and dw-ll_ucoco_384.onnx); else
+Weights, file by file: $DWPOSE_CKPTS when set; else the copies sd-webui-controlnet already downloaded
+for its built-in (<its annotator models path>/openpose/yolox_l.onnx and dw-ll_ucoco_384.onnx); else
 annotator/ckpts in this folder, the Hugging Face cache, then a download from yzd-v/DWPose.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import importlib.util
-import os
+import runpy
 import sys
 import threading
 from pathlib import Path
@@ -38,34 +37,15 @@ REGISTRY_MODULE = "scripts.supported_preprocessor"
 CALLBACKS_MODULE = "modules.script_callbacks"
 EXTENSION_DIR = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = EXTENSION_DIR / "annotator"
-# Private module name of our `annotator` package (one per checkout, so two copies cannot mix).
-PACKAGE = "_dwpose_annotator_" + hashlib.sha1(os.fsencode(PACKAGE_DIR)).hexdigest()[:8]
+_private_import = runpy.run_path(str(PACKAGE_DIR / "dwpose" / "private_import.py"))
+PACKAGE = _private_import["private_name"](PACKAGE_DIR)  # the private module name of our `annotator`
 MARKER = "_dwpose_annotator_preprocessor"  # set on our registered instances, across script reloads
 REPLACED = "_dwpose_annotator_replaced"  # on our instance: the entry it replaced (None if there was none)
 
 
-def load_package():
-    """Our `annotator` package, imported as PACKAGE from this checkout (sys.modules['annotator'] untouched)."""
-    module = sys.modules.get(PACKAGE)
-    if module is not None:
-        return module
-    spec = importlib.util.spec_from_file_location(
-        PACKAGE, PACKAGE_DIR / "__init__.py", submodule_search_locations=[str(PACKAGE_DIR)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[PACKAGE] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[PACKAGE]
-        raise
-    return module
-
-
 def dwpose_module():
     """Our `annotator.dwpose` (DWposeDetector, draw_poses, ...), under the private package name."""
-    load_package()
-    return importlib.import_module(PACKAGE + ".dwpose")
+    return _private_import["import_private"](PACKAGE_DIR)
 
 
 def resize_with_pad(image, resolution: int):
@@ -87,30 +67,24 @@ def resize_with_pad(image, resolution: int):
     return np.ascontiguousarray(padded), (target_h, target_w)
 
 
-def controlnet_weights():
-    """(det, pose) paths of the DWPose files sd-webui-controlnet downloaded for its built-in, if both exist."""
+def controlnet_model_dirs() -> list:
+    """The folder where sd-webui-controlnet keeps the DWPose files of its built-in, if it has one."""
     annotator_path = sys.modules.get("annotator.annotator_path")
     if annotator_path is None and "annotator" in sys.modules:  # sd-webui-controlnet's package (ours is private)
         try:
             annotator_path = importlib.import_module("annotator.annotator_path")
         except Exception:
-            return None
+            return []
     models_path = getattr(annotator_path, "models_path", None)
     if not models_path:
-        return None
+        return []
     folder = Path(models_path) / "openpose"
-    det, pose = folder / "yolox_l.onnx", folder / "dw-ll_ucoco_384.onnx"
-    return (det, pose) if det.is_file() and pose.is_file() else None
+    return [folder] if folder.is_dir() else []
 
 
 def load_detector():
-    """A DWposeDetector with the weights chosen as the module docstring says."""
-    dwpose = dwpose_module()
-    if not os.environ.get("DWPOSE_CKPTS"):
-        found = controlnet_weights()
-        if found is not None:
-            return dwpose.DWposeDetector(*found)
-    return dwpose.DWposeDetector.from_pretrained()
+    """A DWposeDetector with the weights found as the module docstring says."""
+    return dwpose_module().DWposeDetector.from_pretrained(search_dirs=controlnet_model_dirs())
 
 
 def preprocessor_class(registry):
@@ -162,7 +136,7 @@ def preprocessor_class(registry):
             import numpy as np
 
             dwpose = dwpose_module()
-            util = importlib.import_module(PACKAGE + ".util")
+            util = _private_import["import_private"](PACKAGE_DIR, "util")
             if resolution is None or resolution <= 0:  # an API unit without processor_res
                 resolution = self.slider_resolution.value
             if isinstance(input_image, np.ndarray):  # the registry's cache hands in an ndarray subclass
@@ -172,7 +146,7 @@ def preprocessor_class(registry):
             poses = self.load().detect(padded)
             if json_pose_callback is not None:
                 json_pose_callback(poses.to_openpose_json())
-            canvas = dwpose.draw_poses(poses, include_body=True, include_hand=True, include_face=True)
+            canvas = dwpose.draw_poses(poses, dwpose.PoseMapOptions())  # body, hands and face, as the built-in
             return canvas[:height, :width].copy()
 
     return PreprocessorDWposeAnnotator

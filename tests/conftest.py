@@ -1,4 +1,6 @@
+import importlib.util
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,36 @@ def shared_path(*parts) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not available (set DWPOSE_SHARED to the shared data folder)")
     return path
+
+
+def _missing_modules(*modules):
+    return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
+# Optional parts a test may need, each as a marker: a test marked with one is skipped, with the reason,
+# where the part is missing. Registered in pyproject.toml.
+REQUIREMENTS = {
+    "requires_shared": lambda: None if SHARED.is_dir() else f"{SHARED} not available (set DWPOSE_SHARED)",
+    "requires_openvino": lambda: _missing_reason("openvino"),
+    "requires_torch": lambda: _missing_reason("torch"),
+    "requires_diffusers": lambda: _missing_reason("torch", "diffusers", "transformers"),
+    "requires_gradio": lambda: _missing_reason("gradio", "gradio_client"),
+    "requires_symlinks": lambda: None if hasattr(os, "symlink") else "this system cannot make symlinks",
+    "requires_posix": lambda: None if os.name == "posix" and shutil.which("sh") else "needs a POSIX shell",
+}
+
+
+def _missing_reason(*modules):
+    missing = _missing_modules(*modules)
+    return f"needs {', '.join(missing)} (pip install -e \".[test]\")" if missing else None
+
+
+def pytest_runtest_setup(item):
+    for name, check in REQUIREMENTS.items():
+        if item.get_closest_marker(name) is not None:
+            reason = check()
+            if reason:
+                pytest.skip(reason)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -63,3 +95,29 @@ def empty_yolox(model_dir):
 
     raw = np.zeros((sim.num_anchors(416), 85), dtype=np.float32)
     return sim.save(sim.yolox_model(raw), model_dir / "yolox_empty.onnx")
+
+
+# People that a stand-in YOLOX finds, in its 416x416 input: on CROWD_SIZE images (letterbox ratio
+# 416 / 832 = 0.5) they are these boxes times 2.
+CROWD_SIZE = (832, 624)  # width, height
+CROWD_BOXES_416 = [(20, 30, 80, 200), (100, 40, 150, 190), (170, 20, 240, 230), (260, 50, 300, 160),
+                   (320, 60, 400, 280), (20, 220, 90, 300)]
+
+
+@pytest.fixture(scope="session")
+def crowd_yolox(model_dir):
+    """A YOLOX-format stand-in that finds the six CROWD_BOXES_416 people in any image."""
+    return sim.save(sim.yolox_people_model(CROWD_BOXES_416), model_dir / "yolox_crowd.onnx")
+
+
+@pytest.fixture(scope="session")
+def crowd_image():
+    """A CROWD_SIZE image with some texture (the stand-in pose models see real pixel values)."""
+    import numpy as np
+
+    width, height = CROWD_SIZE
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 60, (height, width, 3), dtype=np.uint8)
+    for x1, y1, x2, y2 in CROWD_BOXES_416:  # a bright figure in each box
+        image[2 * y1 + 10:2 * y2 - 10, 2 * x1 + 10:2 * x2 - 10] = rng.integers(120, 256, 3, dtype=np.uint8)
+    return image

@@ -1,7 +1,8 @@
 """Small ONNX models with the published DWPose contracts, built with the `onnx` package in milliseconds.
 
 Their outputs are constructed so a test knows where every keypoint and box must land:
-- `yolox_model`: a YOLOX-format detector returning chosen raw anchor rows;
+- `yolox_model`: a YOLOX-format detector returning chosen raw anchor rows; `yolox_people_model`
+  builds those rows for chosen person boxes;
 - `rtmdet_model`: an RTMDet-format detector (NMS in graph) returning chosen dets and labels;
 - `simcc_peak_model`: a SimCC pose model whose logits peak at chosen bins;
 - `simcc_marker_model`: a SimCC pose model that finds the brightest column and row of its crop,
@@ -78,6 +79,20 @@ def yolox_model(raw: np.ndarray, input_size: int = 416) -> onnx.ModelProto:
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, raw.shape[0], raw.shape[1]])],
         inits,
     )
+
+
+def yolox_people_model(boxes, input_size: int = 416, score: float = 0.9) -> onnx.ModelProto:
+    """A YOLOX-format detector that finds persons at `boxes` (x1 y1 x2 y2 in model-input pixels, at most
+    one centre per stride-32 cell) with objectness and class score `score` each, whatever the image."""
+    raw = np.zeros((num_anchors(input_size), 85), dtype=np.float32)
+    for x1, y1, x2, y2 in np.asarray(boxes, dtype=np.float64):
+        cx, cy, stride = (x1 + x2) / 2, (y1 + y2) / 2, 32
+        row, col = int(cy // stride), int(cx // stride)
+        i = anchor_index(input_size, stride, row, col)
+        assert raw[i, 4] == 0, "two boxes centred in one cell"
+        raw[i, :4] = [cx / stride - col, cy / stride - row, np.log((x2 - x1) / stride), np.log((y2 - y1) / stride)]
+        raw[i, 4] = raw[i, 5] = score
+    return yolox_model(raw, input_size)
 
 
 def rtmdet_model(dets: np.ndarray, labels: np.ndarray) -> onnx.ModelProto:

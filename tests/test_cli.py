@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import stand_in_models as sim
+from annotator.dwpose import DWposeDetector
 from annotator.dwpose.__main__ import main
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -63,3 +65,43 @@ def test_python_dash_m(images, tmp_path, empty_yolox, marker_pose):
                           "--no-face", "--foot"], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert run.returncode == 0, run.stderr
     assert (out / "a_pose.png").exists() and (out / "a.json").exists()
+
+
+# SimCC bins (x in 0..575, y in 0..767 for a 288x384 crop) of each part's region: the parts lie apart.
+PART_REGIONS = {"body": (slice(0, 17), (40, 200), (40, 300)), "feet": (slice(17, 23), (400, 560), (600, 760)),
+                "face": (slice(23, 91), (400, 560), (40, 250)), "hands": (slice(91, 133), (40, 250), (520, 760))}
+OPENPOSE_PART = {"feet": slice(18, 24), "face": slice(24, 92), "hands": slice(92, 134)}
+
+
+@pytest.fixture(scope="module")
+def one_person(model_dir):
+    """A detector that finds one person in the middle of any image, and a pose model whose 133 points
+    lie in separate regions of that person's crop by part, every one with score 0.9."""
+    det = sim.save(sim.yolox_people_model([(110, 60, 300, 380)]), model_dir / "yolox_one.onnx")
+    bins = np.zeros((133, 2), dtype=np.int64)
+    for part, (points, (x0, x1), (y0, y1)) in PART_REGIONS.items():
+        k = np.arange(points.stop - points.start)
+        bins[points] = np.stack([x0 + (37 * k) % (x1 - x0), y0 + (53 * k) % (y1 - y0)], axis=1)
+    pose = sim.save(sim.simcc_peak_model(bins, np.full(133, 0.9, np.float32)), model_dir / "peaks_parts.onnx")
+    return det, pose
+
+
+def pose_map(tmp_path, models, *flags) -> np.ndarray:
+    folder = tmp_path / "in"
+    folder.mkdir(exist_ok=True)
+    Image.new("RGB", (512, 512), (40, 40, 40)).save(folder / "p.png")
+    out = tmp_path / ("out" + "".join(flags))
+    det, pose = models
+    assert main([str(folder / "p.png"), "--out", str(out), "--det", str(det), "--pose", str(pose), *flags]) == 0
+    return np.asarray(Image.open(out / "p_pose.png"))
+
+
+def test_part_switches_change_the_map_where_that_part_is(tmp_path, one_person):
+    keypoints = DWposeDetector(*one_person).annotate(Image.new("RGB", (512, 512)))[1].keypoints[0]
+    default = pose_map(tmp_path, one_person)
+    for flag, part in (("--no-hand", "hands"), ("--no-face", "face"), ("--foot", "feet")):
+        changed = np.argwhere((pose_map(tmp_path, one_person, flag) != default).any(axis=-1))[:, ::-1]  # (x, y)
+        points = keypoints[OPENPOSE_PART[part]]
+        assert len(changed) > 10 * len(points), flag  # each point is a dot of radius 3 or 4 at least
+        # Every changed pixel lies on that part: within a dot's radius of the box around its points.
+        assert (changed >= points.min(axis=0) - 5).all() and (changed <= points.max(axis=0) + 5).all(), flag

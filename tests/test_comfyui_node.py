@@ -22,6 +22,8 @@ from conftest import REPO, shared_path
 
 torch = pytest.importorskip("torch")
 
+pytestmark = [pytest.mark.requires_torch, pytest.mark.requires_shared]
+
 NODE_ID = "DWPoseAnnotator"
 FOLDER = "dwpose_annotator"  # the name of the symlink in custom_nodes
 

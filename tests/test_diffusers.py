@@ -22,6 +22,8 @@ torch = pytest.importorskip("torch")
 diffusers = pytest.importorskip("diffusers")
 transformers = pytest.importorskip("transformers")
 
+pytestmark = [pytest.mark.requires_diffusers, pytest.mark.requires_shared]
+
 PHOTO = ("photos", "people", "man.png")  # 564 x 846 portrait: a 64 x 128 (W x H) pose map
 DETECT_RESOLUTION = 256
 IMAGE_RESOLUTION = 64  # small, so the pipeline is cheap; sides are multiples of 64 as SD needs

@@ -13,7 +13,7 @@ import pytest
 
 import stand_in_models as sim
 from annotator.dwpose import DWposeDetector
-from annotator.dwpose.yolox import letterbox
+from annotator.dwpose.detection import letterbox
 
 IN_W, IN_H = 288, 384
 
@@ -93,6 +93,25 @@ def test_yolox_decode_nms_order_and_filters(model_dir, peaks):
     for n, box in enumerate(poses.boxes.astype(np.float64)):
         nose = expected_keypoint(box, bins[0])
         np.testing.assert_allclose(poses.keypoints[n, 0], nose, atol=1e-3)
+
+
+def test_person_threshold_per_call_leaves_the_detector_as_it_was(model_dir, peaks):
+    raw = yolox_raw([(16, 5, 7, 0.25, 0.5, 64, 128, 0.9, 0, 0.8),    # person 0.72
+                     (32, 8, 10, 0.5, 0.5, 96, 160, 0.9, 0, 0.5)])   # person 0.45
+    bins, values = peaks
+    detector = DWposeDetector(sim.save(sim.yolox_model(raw), model_dir / "yolox_two.onnx"),
+                              peak_model(model_dir, "peaks_two.onnx", bins, values, batch=1))
+    image = np.zeros((624, 832, 3), dtype=np.uint8)
+    assert len(detector.detect(image)) == 2
+    np.testing.assert_allclose(detector.detect(image, det_threshold=0.5).box_scores, [0.72], atol=1e-6)
+    _, poses = detector.annotate(image, 512, 512, det_threshold=0.5)
+    assert len(poses) == 1
+    assert len(detector.detect(image)) == 2 and detector.detector.score_threshold == 0.3  # unchanged
+    # Above every score: nobody, so the whole-image fallback (score 0), as without a threshold.
+    np.testing.assert_array_equal(detector.detect(image, det_threshold=0.9).box_scores, [0.0])
+    for bad in (-0.1, 1.5, "0.5", float("nan"), True):
+        with pytest.raises(ValueError, match="det_threshold must be a number from 0 to 1"):
+            detector.detect(image, det_threshold=bad)
 
 
 def test_rtmdet_boxes_scaled_filtered_and_sorted(model_dir, peaks):

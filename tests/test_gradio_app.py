@@ -18,6 +18,8 @@ from PIL import Image, ImageOps
 import browser
 from conftest import shared_path
 
+pytestmark = pytest.mark.requires_shared  # the browser tools are installed when missing
+
 PHOTO = ("photos", "people", "girls.jpg")  # several people, 3840x2160
 DETECTOR = ("ckpts", "yolox_nano.onnx")
 

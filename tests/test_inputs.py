@@ -150,3 +150,26 @@ def test_explicit_cpu_provider_gives_no_warning(empty_yolox, marker_pose):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ProviderFallbackWarning)
         DWposeDetector(empty_yolox, marker_pose, providers=["CPUExecutionProvider"])
+
+
+def test_nobody_without_the_fallback_gives_empty_poses_and_a_black_map(empty_yolox, marker_pose, tmp_path):
+    detector = DWposeDetector(empty_yolox, marker_pose, fallback_whole_image=False)
+    image = np.full((48, 80, 3), 200, dtype=np.uint8)
+    poses = detector.detect(image)
+    assert len(poses) == 0 and (poses.width, poses.height) == (80, 48)
+    assert poses.keypoints.shape == (0, 134, 2) and poses.scores.shape == (0, 134) and poses.boxes.shape == (0, 4)
+    assert poses.to_openpose_json()["people"] == []
+    canvas, _ = detector.annotate(image, 64, 64)
+    assert canvas.shape == (64, 128, 3) and not canvas.any()
+    poses.save_npz(tmp_path / "none.npz")
+    assert len(np.load(tmp_path / "none.npz").files) == 0
+
+
+def test_npz_is_written_by_save_npz_and_its_old_name(detector, tmp_path):
+    poses = detector.detect(np.full((48, 80, 3), 200, dtype=np.uint8))
+    poses.save_npz(tmp_path / "new.npz")
+    poses.to_npz(tmp_path / "old.npz")
+    new, old = (np.load(tmp_path / name, allow_pickle=True)["person_0"].item() for name in ("new.npz", "old.npz"))
+    assert new.keys() == old.keys() == {"body", "face", "hands"}
+    for key in new:
+        np.testing.assert_array_equal(new[key], old[key])

@@ -9,6 +9,8 @@ from PIL import Image
 from annotator.dwpose import DWposeDetector
 from conftest import shared_path
 
+pytestmark = pytest.mark.requires_shared
+
 DETECTORS = ["yolox_nano.onnx", "rtmdet_nano.onnx"]
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 

@@ -1,12 +1,15 @@
 """Renderer: known keypoints -> expected pixels (spec section 4)."""
 
+import dataclasses
+import json
+
 import matplotlib.colors
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotator.dwpose import Poses, draw_poses
+from annotator.dwpose import PoseMapOptions, Poses, draw_poses
 
 W, H = 320, 240
 RED_DIM = (153, 0, 0)          # limb 0 colour [255, 0, 0] * 0.6
@@ -117,15 +120,54 @@ def test_non_finite_or_huge_coordinates_do_not_crash(bad):
     assert px(canvas, 50, 50) == (0, 0, 255)
 
 
+def expected_triplets(xy: np.ndarray, score: np.ndarray, body: bool) -> list:
+    """Spec (output formats): a shown point is (x, y, 1.0) in pixels, a hidden one (0, 0, 0); body points
+    need a score > 0.3, the others >= 0.3 (compared in float64), and finite coordinates."""
+    triplets = []
+    for (x, y), s in zip(xy, score.astype(np.float64)):
+        shown = (s > 0.3 if body else s >= 0.3) and np.isfinite(x) and np.isfinite(y)
+        triplets += [float(x), float(y), 1.0] if shown else [0.0, 0.0, 0.0]
+    return triplets
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=2 * 134, max_size=2 * 134),
     st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=134, max_size=134),
     st.integers(1, 64), st.integers(1, 64),
 )
-def test_any_keypoints_and_scores_render_without_error(coords, scores, width, height):
-    poses = Poses(np.array(coords).reshape(1, 134, 2), np.array(scores, dtype=np.float32).reshape(1, 134),
-                  np.zeros((1, 4), np.float32), np.ones(1, np.float32), width, height)
+def test_any_keypoints_and_scores_render_and_export(coords, scores, width, height):
+    keypoints = np.array(coords).reshape(1, 134, 2)
+    score = np.array(scores, dtype=np.float32).reshape(1, 134)
+    poses = Poses(keypoints, score, np.zeros((1, 4), np.float32), np.ones(1, np.float32), width, height)
     canvas = draw_poses(poses, include_foot=True)
-    assert canvas.shape == (height, width, 3)
-    poses.to_openpose_json()
+    assert canvas.shape == (height, width, 3) and canvas.dtype == np.uint8
+
+    data = poses.to_openpose_json()
+    assert (data["canvas_width"], data["canvas_height"], data["animals"]) == (width, height, [])
+    (person,) = data["people"]
+    assert person["pose_keypoints_2d"] == expected_triplets(keypoints[0, :18], score[0, :18], body=True)
+    face = expected_triplets(keypoints[0, 24:92], score[0, 24:92], body=False)
+    eyes = expected_triplets(keypoints[0, [14, 15]], score[0, [14, 15]], body=False)
+    assert person["face_keypoints_2d"] == (face + eyes if any(face[2::3]) else None)
+    for key, part in (("hand_left_keypoints_2d", slice(92, 113)), ("hand_right_keypoints_2d", slice(113, 134))):
+        hand = expected_triplets(keypoints[0, part], score[0, part], body=False)
+        assert person[key] == (hand if any(hand[2::3]) else None)
+    json.dumps(data, allow_nan=False)  # nothing non-finite reaches the JSON
+
+
+def test_pose_map_options_are_checked_and_named():
+    poses = make_poses({(0, 1): (100, 120), (0, 2): (200, 120)})
+    assert np.array_equal(draw_poses(poses, PoseMapOptions(stick_width=8)), draw_poses(poses, stick_width=8))
+    assert not np.array_equal(draw_poses(poses, stick_width=8), draw_poses(poses))
+    options = PoseMapOptions.build(PoseMapOptions(include_face=False), threshold=0.5)
+    assert (options.include_face, options.threshold, options.include_hand) == (False, 0.5, True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.threshold = 0.1
+    for bad in ({"stick_width": 0}, {"stick_width": 2.5}, {"threshold": float("nan")}, {"threshold": "0.3"}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            PoseMapOptions(**bad)
+    with pytest.raises(TypeError, match="include_hands.*the options are include_body"):
+        draw_poses(poses, include_hands=False)
+    with pytest.raises(TypeError, match="PoseMapOptions"):
+        draw_poses(poses, True)  # the old positional include_body

@@ -1,13 +1,11 @@
-"""The repository as an AUTOMATIC1111 / Forge extension: scripts/dwpose_preprocessor.py registered in
-sd-webui-controlnet's preprocessor registry, and install.py, against the stand-in in tests/sd_webui_stub
-(the real detector yolox_nano.onnx and real photos from ../shared; a stand-in pose model)."""
+"""The repository as an AUTOMATIC1111 extension: scripts/dwpose_preprocessor.py registered in
+sd-webui-controlnet's preprocessor registry, against the stand-in in tests/sd_webui_stub (the real
+detector yolox_nano.onnx and real photos from ../shared; a stand-in pose model). install.py: test_install.py."""
 
 import gc
 import importlib
-import importlib.util
 import json
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -19,16 +17,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-try:
-    import tomllib
-except ImportError:  # Python < 3.11
-    tomllib = pytest.importorskip("tomli")
-
 import sd_webui_stub as stub
 from conftest import REPO, shared_path
 
 SCRIPT = REPO / "scripts" / "dwpose_preprocessor.py"
-INSTALL = REPO / "install.py"
 NAME = "dw_openpose_full"
 # Module names the web UI and the two extensions own; each test starts without them and ends as it began.
 ISOLATED = ("annotator", "scripts", "modules", "launch")
@@ -135,6 +127,7 @@ def load_both(webui, order):
 # Registration ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 def test_loaded_after_controlnet_it_replaces_the_builtin_at_once(webui):
     loaded = webui.load(stub.CONTROLNET_DIR, REPO)
     P = registry()
@@ -163,6 +156,7 @@ def test_loaded_after_controlnet_it_replaces_the_builtin_at_once(webui):
     assert_no_collision(loaded.dwpose_preprocessor)
 
 
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 def test_loaded_before_controlnet_it_registers_when_the_ui_is_built(webui):
     loaded = webui.load(REPO, stub.CONTROLNET_DIR)  # "dwpose-annotator" sorts before "sd-webui-controlnet"
     assert type(entry()).__name__ == "LegacyPreprocessor"  # not yet: controlnet registers its own first
@@ -176,12 +170,14 @@ def test_loaded_before_controlnet_it_registers_when_the_ui_is_built(webui):
     assert entry() is ours
 
 
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 def test_api_only_start_registers_on_app_started(webui):
     webui.load(REPO, stub.CONTROLNET_DIR)
     webui.callbacks.app_started_callback(None, None)  # --nowebui: no before_ui
     assert is_ours(entry())
 
 
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 @pytest.mark.parametrize("order", ["controlnet_first", "ours_first"])
 def test_no_annotator_collision_in_either_order(webui, order):
     loaded = load_both(webui, order)
@@ -199,6 +195,7 @@ def test_no_annotator_collision_in_either_order(webui, order):
 # Running it ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 @pytest.mark.parametrize("resolution", [512, 320, 768])
 def test_pose_map_follows_the_resolution_slider(webui, resolution):
     loaded = load_both(webui, "controlnet_first")
@@ -212,6 +209,7 @@ def test_pose_map_follows_the_resolution_slider(webui, resolution):
     assert pose_map.shape == builtin.shape  # the built-in's size for the same slider value
 
 
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 def test_grey_and_rgba_inputs(webui):
     load_both(webui, "controlnet_first")
     image = photo("people", "woman.jpeg")
@@ -221,6 +219,7 @@ def test_grey_and_rgba_inputs(webui):
     assert shapes == {(*expected_hw(*image.shape[:2], 256), 3)}
 
 
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 def test_openpose_json_goes_to_the_pose_editor(webui):
     loaded = load_both(webui, "controlnet_first")
     image = photo("people", "woman.jpeg")
@@ -252,6 +251,7 @@ def test_openpose_json_goes_to_the_pose_editor(webui):
         assert set(body[:, 2]) <= {0.0, 1.0} and (body[body[:, 2] == 0] == 0).all()
 
 
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 def test_api_detect_returns_every_person_and_unloads(webui):
     loaded = load_both(webui, "controlnet_first")
     crowd = photo("people", "girls.jpg")
@@ -263,6 +263,7 @@ def test_api_detect_returns_every_person_and_unloads(webui):
     assert entry().detector is None and entry().loads == 1  # the endpoint unloads after detecting
 
 
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 def test_api_unit_without_resolution_uses_the_slider_default(webui):
     load_both(webui, "controlnet_first")
     image = photo("people", "woman.jpeg")
@@ -272,6 +273,7 @@ def test_api_unit_without_resolution_uses_the_slider_default(webui):
 # Loading and unloading ----------------------------------------------------------------------------------
 
 
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 def test_models_load_once_unload_when_asked_and_reload(webui):
     loaded = load_both(webui, "controlnet_first")
     P, ours = registry(), entry()
@@ -299,6 +301,7 @@ def test_models_load_once_unload_when_asked_and_reload(webui):
     assert ours.unload() is True and ours.detector is None
 
 
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 def test_script_unload_restores_the_builtin_and_a_reload_replaces_it_again(webui):
     load_both(webui, "controlnet_first")
     first = entry()
@@ -321,20 +324,33 @@ def test_script_unload_restores_the_builtin_and_a_reload_replaces_it_again(webui
     assert second.detector is None  # the replaced copy of ours was unloaded
 
 
-def test_uses_the_weights_controlnet_already_downloaded(webui, monkeypatch, ckpts):
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
+def test_uses_the_weights_controlnet_already_downloaded(webui, monkeypatch, ckpts, marker_pose):
     monkeypatch.delenv("DWPOSE_CKPTS")
     folder = webui.models_path / "openpose"
-    det = link(ckpts / "yolox_l.onnx", folder / "yolox_l.onnx")
+    link(ckpts / "yolox_l.onnx", folder / "yolox_l.onnx")
     pose = link(ckpts / "dw-ll_ucoco_384.onnx", folder / "dw-ll_ucoco_384.onnx")
     loaded = load_both(webui, "controlnet_first")
-    found = loaded.dwpose_preprocessor.controlnet_weights()
-    assert [p.name for p in found] == [det.name, pose.name]
-    assert all(os.path.samefile(p, q) for p, q in zip(found, (det, pose)))
-    assert entry().cached_call(photo("people", "woman.jpeg"), resolution=256).value.any()
+    assert loaded.dwpose_preprocessor.controlnet_model_dirs() == [folder]
+    image = photo("people", "woman.jpeg")
+    from_controlnet = entry().load().detect(image)
+    assert entry().cached_call(image, resolution=256).value.any()
 
-    monkeypatch.setenv("DWPOSE_CKPTS", str(ckpts))  # an explicit choice wins
+    # Nothing anywhere (offline): the error names every folder searched, sd-webui-controlnet's included.
     pose.unlink()
-    assert loaded.dwpose_preprocessor.controlnet_weights() is None
+    entry().unload()
+    with pytest.raises(OSError, match="not found locally") as info:
+        entry().load()
+    assert type(info.value).__name__ == "WeightsError" and str(folder / "dw-ll_ucoco_384.onnx") in str(info.value)
+
+    # $DWPOSE_CKPTS comes first: here it holds another pose model, which gives other keypoints.
+    mine = link(ckpts / "yolox_l.onnx", webui.models_path.parent / "mine" / "yolox_l.onnx").parent
+    link(Path(marker_pose), mine / "dw-ll_ucoco_384.onnx")
+    link(ckpts / "dw-ll_ucoco_384.onnx", folder / "dw-ll_ucoco_384.onnx")
+    monkeypatch.setenv("DWPOSE_CKPTS", str(mine))
+    chosen = entry().load().detect(image)
+    np.testing.assert_array_equal(chosen.boxes, from_controlnet.boxes)
+    assert not np.array_equal(chosen.exact_keypoints, from_controlnet.exact_keypoints)
 
 
 # Outside the web UI -------------------------------------------------------------------------------------
@@ -351,6 +367,7 @@ def test_outside_the_webui_importing_the_script_does_nothing(tmp_path):
     assert done.stdout.strip() == "[]" and done.stderr == ""
 
 
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 def test_webui_without_controlnet_registers_nothing(webui, capsys):
     loaded = webui.load(REPO)
     webui.callbacks.before_ui_callback()
@@ -358,197 +375,3 @@ def test_webui_without_controlnet_registers_nothing(webui, capsys):
     assert "scripts.supported_preprocessor" not in sys.modules
     assert not any(name.startswith(loaded.dwpose_preprocessor.PACKAGE) for name in sys.modules)
     assert capsys.readouterr().out.count("preprocessor registry (scripts.supported_preprocessor) is not loaded") == 1
-
-
-# install.py ---------------------------------------------------------------------------------------------
-
-
-def load_install():
-    spec = importlib.util.spec_from_file_location("dwpose_install", INSTALL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_requirements_txt_agrees_with_pyproject():
-    install = load_install()
-    dependencies = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-    from_pyproject = []
-    for dependency in dependencies:
-        name, _, minimum = dependency.replace(" ", "").partition(">=")
-        assert install._LINE.match(dependency.replace(" ", "")), f"install.py reads only name>=version: {dependency}"
-        from_pyproject.append((install.normalize(name), minimum or None))
-    from_file = [(r.name, r.minimum) for r in install.read_requirements()]
-    assert sorted(from_file) == sorted(from_pyproject)
-
-
-def fake_env(installed: dict):
-    """is_installed / version_of over a made-up environment {distribution: version}."""
-    install = load_install()
-    modules = {install.MODULES.get(install.normalize(d), d): v for d, v in installed.items()}
-    provider_modules = {"opencv-python": "cv2", "opencv-contrib-python": "cv2", "onnxruntime-gpu": "onnxruntime",
-                        "onnxruntime-directml": "onnxruntime"}
-    modules.update({provider_modules[d]: v for d, v in installed.items() if d in provider_modules})
-    return install, modules.__contains__, installed.get
-
-
-EVERYTHING = {"numpy": "1.26.2", "opencv-python-headless": "4.8.0", "onnxruntime": "1.17.1", "onnx": "1.16.0", "pillow": "9.5.0",
-              "huggingface-hub": "0.24.0", "tqdm": "4.66.1"}
-
-
-def no_cuda_question():
-    raise AssertionError("CUDA is only asked about when no onnxruntime is installed")
-
-
-def test_plan_with_everything_installed_is_empty():
-    install, is_installed, version_of = fake_env(EVERYTHING)
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question) == []
-
-
-@pytest.mark.parametrize("cuda, package", [(True, "onnxruntime-gpu>=1.16"), (False, "onnxruntime>=1.16")])
-def test_plan_picks_onnxruntime_gpu_only_with_cuda_and_no_onnxruntime(cuda, package):
-    installed = {k: v for k, v in EVERYTHING.items() if k != "onnxruntime"}
-    install, is_installed, version_of = fake_env(installed)
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=lambda: cuda) == [package]
-
-
-@pytest.mark.parametrize("build", ["onnxruntime-gpu", "onnxruntime-directml"])
-def test_plan_keeps_any_onnxruntime_build_and_upgrades_it_under_its_name(build):
-    installed = {k: v for k, v in EVERYTHING.items() if k != "onnxruntime"}
-    install, is_installed, version_of = fake_env({**installed, build: "1.18.0"})
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question) == []
-    install, is_installed, version_of = fake_env({**installed, build: "1.14.1"})
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question) == [
-        f"{build}>=1.16"]
-
-
-def test_plan_accepts_the_webuis_opencv_and_installs_what_is_missing_or_old():
-    installed = {k: v for k, v in EVERYTHING.items() if k not in ("opencv-python-headless", "tqdm")}
-    install, is_installed, version_of = fake_env({**installed, "opencv-python": "4.8.0.76", "numpy": "1.22.4"})
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question) == [
-        "numpy>=1.23", "tqdm>=4.62"]
-
-
-def fake_nvidia_smi(folder: Path, output: str, code: int = 0) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    tool = folder / "nvidia-smi"
-    tool.write_text(f"#!/bin/sh\necho '{output}'\nexit {code}\n")
-    tool.chmod(0o755)
-    return folder
-
-
-@pytest.mark.skipif(os.name == "nt", reason="a shell-script nvidia-smi")
-def test_cuda_detection_without_torch_asks_nvidia_smi(monkeypatch, tmp_path):
-    install = load_install()
-    monkeypatch.setattr(install, "torch_cuda", lambda: None)  # torch not importable
-    monkeypatch.delenv("DWPOSE_ONNXRUNTIME", raising=False)
-    monkeypatch.setenv("PATH", str(fake_nvidia_smi(tmp_path / "gpu", "GPU 0: NVIDIA H100 (UUID: GPU-1)")))
-    assert install.cuda_available() is True
-    monkeypatch.setenv("PATH", str(fake_nvidia_smi(tmp_path / "broken", "NVIDIA-SMI has failed", code=9)))
-    assert install.cuda_available() is False
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    assert install.cuda_available() is False
-    monkeypatch.setenv("DWPOSE_ONNXRUNTIME", "gpu")
-    assert install.cuda_available() is True
-    monkeypatch.setattr(install, "torch_cuda", lambda: True)
-    monkeypatch.setenv("DWPOSE_ONNXRUNTIME", "cpu")
-    assert install.cuda_available() is False
-
-
-@pytest.mark.skipif(os.name == "nt", reason="a shell-script nvidia-smi")
-def test_cuda_detection_prefers_torch_and_never_imports_a_missing_one(monkeypatch, tmp_path):
-    install = load_install()
-    monkeypatch.delenv("DWPOSE_ONNXRUNTIME", raising=False)
-    monkeypatch.setenv("PATH", str(fake_nvidia_smi(tmp_path / "gpu", "GPU 0: NVIDIA H100")))
-    monkeypatch.setattr(install, "torch_cuda", lambda: False)  # e.g. a CPU build of torch
-    assert install.cuda_available() is False
-    monkeypatch.undo()
-    install = load_install()
-    real = install.module_installed
-    monkeypatch.setattr(install, "module_installed", lambda name: False if name == "torch" else real(name))
-    assert install.torch_cuda() is None
-
-
-def run_install(*args, cwd, env_extra, pythonpath=None, prelude=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SD_WEBUI_STUB_", "DWPOSE_", "PYTHONPATH"))}
-    env.update(env_extra)
-    if pythonpath:
-        env["PYTHONPATH"] = os.pathsep.join(str(p) for p in pythonpath)
-    if prelude is None:
-        command = [sys.executable, str(INSTALL), *args]
-    else:  # code run first in the same interpreter (e.g. to hide a module), then install.py as __main__
-        command = [sys.executable, "-c", prelude + f"\nimport runpy, sys\nsys.argv = {[str(INSTALL), *args]!r}\n"
-                   f"runpy.run_path({str(INSTALL)!r}, run_name='__main__')\n"]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-
-
-def pip_log(path: Path):
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-def test_install_under_the_webui_uses_launch(tmp_path):
-    log = tmp_path / "pip.jsonl"
-    # As modules/launch_utils.run_extension_installer runs it: PYTHONPATH = the web UI folder.
-    env = {"SD_WEBUI_STUB_PIP_LOG": str(log), "SD_WEBUI_STUB_MISSING": "onnxruntime,cv2", "DWPOSE_ONNXRUNTIME": "gpu"}
-    done = run_install(cwd=stub.WEBUI_DIR, env_extra=env, pythonpath=[stub.WEBUI_DIR])
-    assert done.returncode == 0, done.stderr
-    commands = [shlex.split(call["command"]) for call in pip_log(log)]  # run_pip goes through a shell
-    assert commands == [["install", "opencv-python-headless>=4.7"], ["install", "onnxruntime-gpu>=1.16"]]
-    assert all("dwpose-annotator" in call["desc"] for call in pip_log(log))
-
-    log.unlink()
-    done = run_install(cwd=stub.WEBUI_DIR, env_extra={**env, "DWPOSE_ONNXRUNTIME": "cpu"}, pythonpath=[stub.WEBUI_DIR])
-    assert [shlex.split(call["command"])[1] for call in pip_log(log)] == ["opencv-python-headless>=4.7",
-                                                                          "onnxruntime>=1.16"]
-
-    log.unlink()
-    done = run_install(cwd=stub.WEBUI_DIR, env_extra={"SD_WEBUI_STUB_PIP_LOG": str(log)}, pythonpath=[stub.WEBUI_DIR])
-    assert done.returncode == 0 and pip_log(log) == []
-    assert "all requirements are installed" in done.stdout
-
-
-@pytest.fixture
-def fake_pip(tmp_path):
-    """A `pip` package that shadows the real one for `python -m pip` and records its arguments."""
-    folder = tmp_path / "fake_pip"
-    (folder / "pip").mkdir(parents=True)
-    (folder / "pip" / "__init__.py").write_text("")
-    (folder / "pip" / "__main__.py").write_text(
-        "import json, os, sys\n"
-        "with open(os.environ['FAKE_PIP_LOG'], 'a') as f:\n"
-        "    f.write(json.dumps(sys.argv[1:]) + '\\n')\n"
-    )
-    return SimpleNamespace(folder=folder, log=tmp_path / "fake_pip.jsonl")
-
-
-HIDE_TQDM = (
-    "import sys\n"
-    "class HideTqdm:\n"
-    "    def find_spec(self, name, path=None, target=None):\n"
-    "        if name == 'tqdm':\n"
-    "            raise ModuleNotFoundError(name)\n"
-    "sys.meta_path.insert(0, HideTqdm())\n"
-)
-
-
-def test_install_standalone(tmp_path, fake_pip):
-    env = {"FAKE_PIP_LOG": str(fake_pip.log)}
-    done = run_install(cwd=tmp_path, env_extra=env, pythonpath=[fake_pip.folder])  # python install.py
-    assert done.returncode == 0, done.stderr
-    assert "all requirements are installed" in done.stdout and pip_log(fake_pip.log) == []
-
-    done = run_install("--dry-run", cwd=tmp_path, env_extra=env, pythonpath=[fake_pip.folder], prelude=HIDE_TQDM)
-    assert done.returncode == 0, done.stderr
-    assert "would install: tqdm>=4.62" in done.stdout and pip_log(fake_pip.log) == []
-    done = run_install(cwd=tmp_path, env_extra={**env, "DWPOSE_INSTALL_DRY_RUN": "1"}, pythonpath=[fake_pip.folder],
-                       prelude=HIDE_TQDM)
-    assert "would install: tqdm>=4.62" in done.stdout and pip_log(fake_pip.log) == []
-
-    done = run_install(cwd=tmp_path, env_extra=env, pythonpath=[fake_pip.folder], prelude=HIDE_TQDM)
-    assert done.returncode == 0, done.stderr
-    assert pip_log(fake_pip.log) == [["install", "tqdm>=4.62"]]  # sys.executable -m pip, no shell
-
-
-def test_install_rejects_unknown_arguments(tmp_path):
-    done = run_install("--bogus", cwd=tmp_path, env_extra={})
-    assert done.returncode == 2 and "--dry-run" in done.stdout

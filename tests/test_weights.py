@@ -10,7 +10,8 @@ from huggingface_hub.utils import _http as hf_http
 from onnx import TensorProto, helper
 
 from annotator.dwpose import weights
-from annotator.dwpose.weights import DET_FILENAME, POSE_FILENAME, WeightsError, check_weights_file, find_weights
+from annotator.dwpose.weights import (DET_FILENAME, POSE_FILENAME, WeightsError, check_weights_file, find_weights,
+                                      resolve_weights)
 from hub_server import serve_hub
 
 ONNX_WHAT = "a YOLOX/RTMDet person detector in ONNX format"
@@ -97,6 +98,57 @@ def test_env_dir_before_ckpts_dir(env):
     assert find_weights(POSE_FILENAME, cache_dir=env.cache) == env.ckpts / POSE_FILENAME
     (env_dir / POSE_FILENAME).write_bytes(onnx_like(seed=2))
     assert find_weights(POSE_FILENAME, cache_dir=env.cache) == env_dir / POSE_FILENAME
+
+
+def test_search_dirs_come_after_the_env_dir_and_before_ckpts(env):
+    host = env.tmp / "host_models"
+    host.mkdir()
+    (host / DET_FILENAME).write_bytes(onnx_like(seed=4))
+    (env.ckpts / DET_FILENAME).write_bytes(onnx_like(seed=5))
+    assert find_weights(DET_FILENAME, search_dirs=[env.tmp / "absent", host], cache_dir=env.cache) == host / DET_FILENAME
+    env_dir = env.tmp / "env"
+    env_dir.mkdir()
+    (env_dir / DET_FILENAME).write_bytes(onnx_like(seed=6))
+    env.mp.setenv("DWPOSE_CKPTS", str(env_dir))
+    assert find_weights(DET_FILENAME, search_dirs=[host], cache_dir=env.cache) == env_dir / DET_FILENAME
+
+
+def test_not_found_names_every_place_searched(env):
+    host = env.tmp / "host_models"
+    with pytest.raises(WeightsError) as info:
+        find_weights(POSE_FILENAME, search_dirs=[host], cache_dir=env.cache, local_files_only=True)
+    message = str(info.value)
+    for place in ("$DWPOSE_CKPTS (not set)", str(host / POSE_FILENAME), str(env.ckpts / POSE_FILENAME),
+                  "Hugging Face cache"):
+        assert place in message
+
+
+def test_one_rule_for_file_names_and_paths(env, monkeypatch):
+    """resolve_weights: empty -> the default name; a path (object, existing file, absolute, with a folder
+    or ~) -> that file; any other text -> a name looked up."""
+    (env.ckpts / DET_FILENAME).write_bytes(onnx_like(seed=7))
+    (env.ckpts / "yolox_nano.onnx").write_bytes(onnx_like(seed=8))
+    here = env.tmp / "cwd"
+    (here / "sub").mkdir(parents=True)
+    (here / "local.onnx").write_bytes(onnx_like(seed=9))
+    (here / "sub" / "x.onnx").write_bytes(onnx_like(seed=10))
+    monkeypatch.chdir(here)
+    monkeypatch.setenv("HOME", str(here))
+    lookup = dict(cache_dir=env.cache, local_files_only=True)
+
+    for empty in (None, "", "  "):
+        assert resolve_weights(empty, DET_FILENAME, **lookup) == env.ckpts / DET_FILENAME
+    assert resolve_weights("yolox_nano.onnx", DET_FILENAME, **lookup) == env.ckpts / "yolox_nano.onnx"
+    assert resolve_weights("local.onnx", DET_FILENAME, **lookup) == Path("local.onnx")  # a file here
+    assert resolve_weights("sub/x.onnx", DET_FILENAME, **lookup) == Path("sub/x.onnx")
+    assert resolve_weights("~/sub/x.onnx", DET_FILENAME, **lookup) == here / "sub" / "x.onnx"
+    assert resolve_weights(Path("local.onnx"), DET_FILENAME, **lookup) == Path("local.onnx")
+    # A path that does not exist is an error about that path, never a lookup of its file name.
+    for missing in ("sub/yolox_l.onnx", str(here / "yolox_l.onnx"), Path("yolox_l.onnx")):
+        with pytest.raises(WeightsError, match="given explicitly"):
+            resolve_weights(missing, DET_FILENAME, **lookup)
+    with pytest.raises(WeightsError, match="not found locally"):
+        resolve_weights("other.onnx", DET_FILENAME, **lookup)
 
 
 def test_local_file_that_is_not_onnx_is_reported(env):

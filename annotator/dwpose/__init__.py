@@ -1,9 +1,16 @@
-"""DWPose whole-body pose estimation and the `dw_openpose_full` pose map for ControlNet."""
+"""DWPose whole-body pose estimation and the `dw_openpose_full` pose map for ControlNet.
+
+Layout: detector.py (DWposeDetector: the pipeline); detection.py, yolox.py, rtmdet.py (person
+detectors); rtmpose.py (the SimCC pose model); poses.py (the 133 -> OpenPose layout and the result
+formats); render.py (PoseMapOptions and the renderer); weights.py (finding and downloading weights);
+runtime/ (how the models run: providers, precision, shared sessions, the disk cache).
+"""
 
 from .detector import DWposeDetector
 from .poses import Poses
-from .render import draw_poses
-from .session import PrecisionFallbackWarning, ProviderFallbackWarning
+from .render import PoseMapOptions, draw_poses
+from .runtime import PrecisionFallbackWarning, ProviderFallbackWarning
 from .weights import WeightsError
 
-__all__ = ["DWposeDetector", "Poses", "PrecisionFallbackWarning", "ProviderFallbackWarning", "WeightsError", "draw_poses"]
+__all__ = ["DWposeDetector", "PoseMapOptions", "Poses", "PrecisionFallbackWarning", "ProviderFallbackWarning",
+           "WeightsError", "draw_poses"]

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
 from .detector import DWposeDetector
+from .render import PoseMapOptions
 from .weights import WeightsError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
@@ -59,15 +61,31 @@ def load_image(path: Path) -> Image.Image:
         return image
 
 
+def map_options(args: argparse.Namespace) -> PoseMapOptions:
+    return PoseMapOptions(include_hand=not args.no_hand, include_face=not args.no_face, include_foot=args.foot,
+                          stick_width=args.stick_width)
+
+
+def print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one plain line: on the command line the source line they point at means nothing."""
+    tqdm.write(f"warning: {message}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
-    args = parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = print_warning
+        return run(parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     images = list_images(args.inputs)
     if not images:
         print("error: no images found in " + ", ".join(args.inputs), file=sys.stderr)
         return 2
     try:
+        options = map_options(args)
         detector = DWposeDetector(args.det, args.pose, precision=args.precision)
-    except WeightsError as err:
+    except (ValueError, WeightsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
@@ -75,11 +93,8 @@ def main(argv=None) -> int:
     failed = []
     for path in tqdm(images, desc="dwpose", unit="image", disable=len(images) < 2):
         try:
-            canvas, poses = detector.annotate(
-                load_image(path), args.detect_resolution, args.image_resolution,
-                include_hand=not args.no_hand, include_face=not args.no_face, include_foot=args.foot,
-                stick_width=args.stick_width,
-            )
+            canvas, poses = detector.annotate(load_image(path), args.detect_resolution, args.image_resolution,
+                                              options=options)
         except (OSError, ValueError, Image.DecompressionBombError) as err:
             tqdm.write(f"error: {path}: {err}", file=sys.stderr)
             failed.append(path)
@@ -88,7 +103,7 @@ def main(argv=None) -> int:
         if args.json:
             poses.save_openpose_json(args.out / f"{path.stem}.json")
         if args.npz:
-            poses.to_npz(args.out / f"{path.stem}.npz")
+            poses.save_npz(args.out / f"{path.stem}.npz")
 
     if failed:
         print(f"{len(failed)} of {len(images)} images failed: " + ", ".join(map(str, failed)), file=sys.stderr)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 NUM_COCO = 133
+NUM_COCO_BODY = 17  # RTMPose body models: the other 116 whole-body points are reported hidden
 NUM_OPENPOSE = 134
 NECK = 17  # index of the neck before reordering
 BODY = slice(0, 18)
@@ -38,6 +39,16 @@ def _coco_index_of_openpose() -> np.ndarray:
 
 COCO_INDEX = _coco_index_of_openpose()
 NECK_INDEX = int(np.flatnonzero(COCO_INDEX == -1)[0])  # 1 in OpenPose-18
+
+
+def pad_to_whole_body(keypoints: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (N, 17, ...) output of a COCO body model as (N, 133, ...) whole-body points, the rest hidden
+    (location 0, score 0); 133-point input is returned as it is."""
+    if keypoints.shape[1] == NUM_COCO:
+        return keypoints, scores
+    missing = NUM_COCO - keypoints.shape[1]
+    return (np.concatenate([keypoints, np.zeros((len(keypoints), missing, 2), keypoints.dtype)], axis=1),
+            np.concatenate([scores, np.zeros((len(scores), missing), scores.dtype)], axis=1))
 
 
 def coco_to_openpose(keypoints: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,18 +98,26 @@ class Poses:
         with np.errstate(over="ignore"):  # coordinates beyond float32 become inf, as a cast should
             self.keypoints = self.exact_keypoints.astype(np.float32)
 
+    @classmethod
+    def empty(cls, width: int, height: int) -> "Poses":
+        """No people in a width x height image."""
+        return cls(np.zeros((0, NUM_OPENPOSE, 2)), np.zeros((0, NUM_OPENPOSE), np.float32),
+                   np.zeros((0, 4), np.float32), np.zeros(0, np.float32), width, height)
+
     def __len__(self) -> int:
         return len(self.scores)
 
     def visible(self, threshold: float = THRESHOLD) -> np.ndarray:
+        """bool (N, 134): which points are shown at `threshold` (see visible_mask)."""
         return visible_mask(self.exact_keypoints, self.scores, threshold)
 
-    def normalized(self, threshold: float = THRESHOLD) -> np.ndarray:
-        """float64 (N, 134, 2) coordinates divided by the image width and height, -1 where hidden."""
+    def normalized(self, threshold: float = THRESHOLD, visible: np.ndarray | None = None) -> np.ndarray:
+        """float64 (N, 134, 2) coordinates divided by the image width and height, -1 where hidden.
+        `visible`: the mask of visible(threshold), when the caller has it already."""
         points = self.exact_keypoints.copy()
         points[..., 0] /= float(self.width)
         points[..., 1] /= float(self.height)
-        points[~self.visible(threshold)] = -1
+        points[~(self.visible(threshold) if visible is None else visible)] = -1
         return points
 
     def to_openpose_json(self, threshold: float = THRESHOLD) -> dict:
@@ -132,8 +151,8 @@ class Poses:
         with open(path, "w", encoding="utf-8") as f:
             json.dump(self.to_openpose_json(threshold), f)
 
-    def to_npz(self, path: str | os.PathLike, threshold: float = THRESHOLD) -> None:
-        """Cog-style npz: `person_<i>` -> {"body": (18, 2), "face": (68, 2), "hands": (2, 21, 2)},
+    def save_npz(self, path: str | os.PathLike, threshold: float = THRESHOLD) -> None:
+        """Write a Cog-style npz file: `person_<i>` -> {"body": (18, 2), "face": (68, 2), "hands": (2, 21, 2)},
         coordinates relative to the image size, -1 where hidden. Load with allow_pickle=True."""
         points = self.normalized(threshold)
         people = {
@@ -145,6 +164,8 @@ class Poses:
             for n in range(len(self))
         }
         np.savez(path, **people)
+
+    to_npz = save_npz  # the name of earlier releases
 
     def to_coco_wholebody(self, image_id: int) -> list[dict]:
         """COCO-WholeBody result entries (for xtcocotools), keypoints as (x, y, score) triplets in

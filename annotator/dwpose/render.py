@@ -9,7 +9,10 @@ would crash inside OpenCV.
 from __future__ import annotations
 
 import colorsys
+import dataclasses
 import math
+import numbers
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -45,33 +48,71 @@ FOOT_COLORS = [tuple(255 * c for c in colorsys.hsv_to_rgb(e / len(FOOT_EDGES), 1
 DIM_LUT = (np.arange(256, dtype=np.uint8) * 0.6).astype(np.uint8)
 
 
-def draw_poses(
-    poses: Poses,
-    include_body: bool = True,
-    include_hand: bool = True,
-    include_face: bool = True,
-    include_foot: bool = False,
-    threshold: float = THRESHOLD,
-    stick_width: int = STICK_WIDTH,
-) -> np.ndarray:
+@dataclass(frozen=True)
+class PoseMapOptions:
+    """What the pose map shows and how it is drawn; the defaults draw the reference's map.
+
+    include_body / include_hand / include_face / include_foot: the parts drawn (feet are not in the
+    reference renderer); threshold: the keypoint score a point needs to be shown (and exported);
+    stick_width: half-width in pixels of the body limbs (the reference's 4).
+    """
+
+    include_body: bool = True
+    include_hand: bool = True
+    include_face: bool = True
+    include_foot: bool = False
+    threshold: float = THRESHOLD
+    stick_width: int = STICK_WIDTH
+
+    def __post_init__(self):
+        for field in ("include_body", "include_hand", "include_face", "include_foot"):
+            object.__setattr__(self, field, bool(getattr(self, field)))
+        threshold = self.threshold
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not math.isfinite(threshold):
+            raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+        object.__setattr__(self, "threshold", float(threshold))
+        width = self.stick_width
+        if not (isinstance(width, (int, np.integer)) and 1 <= width <= 64):
+            raise ValueError(f"stick_width must be an integer from 1 to 64, got {width!r}")
+        object.__setattr__(self, "stick_width", int(width))
+
+    @classmethod
+    def build(cls, options: "PoseMapOptions | None" = None, **fields) -> "PoseMapOptions":
+        """`options` (default: the defaults) with `fields` changed; an unknown field raises TypeError."""
+        if options is not None and not isinstance(options, cls):
+            raise TypeError(f"options must be a PoseMapOptions, got {type(options).__name__}")
+        unknown = sorted(set(fields) - set(cls.field_names()))
+        if unknown:
+            raise TypeError(f"unexpected pose map option(s) {', '.join(unknown)}; "
+                            f"the options are {', '.join(cls.field_names())}")
+        base = options if options is not None else cls()
+        return dataclasses.replace(base, **fields) if fields else base
+
+    @classmethod
+    def field_names(cls) -> tuple:
+        return tuple(field.name for field in dataclasses.fields(cls))
+
+
+def draw_poses(poses: Poses, options: PoseMapOptions | None = None, **fields) -> np.ndarray:
     """The pose map of `poses` as an HxWx3 uint8 RGB array of the image size the poses refer to.
 
-    `stick_width`: half-width in pixels of the body limbs; the reference's 4 unless changed.
+    `options` (a PoseMapOptions), and any of its fields as keyword arguments (e.g. include_foot=True),
+    say what is drawn; by default the reference's map.
     """
-    if not (isinstance(stick_width, (int, np.integer)) and 1 <= stick_width <= 64):
-        raise ValueError(f"stick_width must be an integer from 1 to 64, got {stick_width!r}")
+    options = PoseMapOptions.build(options, **fields)
     canvas = np.zeros((poses.height, poses.width, 3), dtype=np.uint8)
-    points = poses.normalized(threshold)
-    drawable = _drawable(points, poses.visible(threshold), poses.width, poses.height)
-    if include_body:
-        canvas = draw_bodies(canvas, points[:, BODY], drawable[:, BODY], int(stick_width))
-    if include_foot:
+    visible = poses.visible(options.threshold)
+    points = poses.normalized(options.threshold, visible)
+    drawable = _drawable(points, visible, poses.width, poses.height)
+    if options.include_body:
+        canvas = draw_bodies(canvas, points[:, BODY], drawable[:, BODY], options.stick_width)
+    if options.include_foot:
         _draw_linked_points(canvas, points[:, FEET], drawable[:, FEET], FOOT_EDGES, FOOT_COLORS)
-    if include_hand:
+    if options.include_hand:
         hands = np.concatenate([points[:, LEFT_HAND], points[:, RIGHT_HAND]])
         hands_ok = np.concatenate([drawable[:, LEFT_HAND], drawable[:, RIGHT_HAND]])
         _draw_linked_points(canvas, hands, hands_ok, HAND_EDGES, HAND_COLORS)
-    if include_face:
+    if options.include_face:
         draw_faces(canvas, points[:, FACE], drawable[:, FACE])
     return canvas
 

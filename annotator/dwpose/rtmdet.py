@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import onnxruntime as ort
 
-from .yolox import letterbox, model_input_hw
+from .detection import PersonDetector, letterbox
+from .runtime import ModelSession
 
 # BGR order, as MMDetection normalises.
 MEAN_BGR = np.array([103.53, 116.28, 123.675], dtype=np.float32)
@@ -13,7 +13,7 @@ STD_BGR = np.array([57.375, 57.12, 58.395], dtype=np.float32)
 PERSON = 0
 
 
-class RTMDet:
+class RTMDet(PersonDetector):
     """Boxes come back in letterbox pixels, already de-duplicated; we keep persons above the threshold.
 
     The default threshold 0.35 was chosen on the project's test photos with rtmdet_nano.onnx: every
@@ -22,19 +22,17 @@ class RTMDet:
     """
 
     DEFAULT_THRESHOLD = 0.35
+    DEFAULT_INPUT_SIDE = 320
 
-    def __init__(self, session: ort.InferenceSession, score_threshold: float = DEFAULT_THRESHOLD):
-        self.session = session
-        self.input_name = session.get_inputs()[0].name
-        self.input_hw = model_input_hw(session, default=320)
-        self.score_threshold = score_threshold
+    def __init__(self, session: ModelSession, score_threshold: float | None = None):
+        super().__init__(session, score_threshold)
         self.dets_name, self.labels_name = _dets_and_labels(session)
 
     @staticmethod
-    def accepts(session: ort.InferenceSession) -> bool:
+    def accepts(session: ModelSession) -> bool:
         return len(session.get_inputs()) == 1 and _dets_and_labels(session) != (None, None)
 
-    def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def detect(self, image: np.ndarray, score_threshold: float) -> tuple[np.ndarray, np.ndarray]:
         """Person boxes (N, 4) x1 y1 x2 y2 in image pixels (float64) and scores (N,), best first."""
         padded, ratio = letterbox(image, self.input_hw)
         blob = (padded[:, :, ::-1].astype(np.float32) - MEAN_BGR) / STD_BGR
@@ -43,13 +41,13 @@ class RTMDet:
         dets, labels = dets[0], labels[0]
         boxes = dets[:, :4].astype(np.float64) / ratio
         scores = dets[:, 4]
-        keep = (labels == PERSON) & (scores > self.score_threshold) & np.isfinite(dets).all(axis=1)
+        keep = (labels == PERSON) & (scores > score_threshold) & np.isfinite(dets).all(axis=1)
         boxes, scores = boxes[keep], scores[keep]
         order = np.argsort(-scores, kind="stable")
         return boxes[order], scores[order]
 
 
-def _dets_and_labels(session: ort.InferenceSession) -> tuple[str | None, str | None]:
+def _dets_and_labels(session: ModelSession) -> tuple[str | None, str | None]:
     """Names of the (dets [B, N, 5] float, labels [B, N] integer) outputs, or (None, None)."""
     dets = labels = None
     for output in session.get_outputs():

@@ -10,7 +10,8 @@ import threading
 
 import cv2
 import numpy as np
-import onnxruntime as ort
+
+from .runtime import ModelSession
 
 MEAN_RGB = (123.675, 116.28, 103.53)
 STD_RGB = (58.395, 57.12, 57.375)
@@ -68,7 +69,7 @@ def decode_simcc(simcc_x: np.ndarray, simcc_y: np.ndarray, split_ratio: float) -
 class RTMPose:
     """Top-down SimCC model: input [N, 3, H, W] RGB, outputs simcc_x [N, K, W*r], simcc_y [N, K, H*r]."""
 
-    def __init__(self, session: ort.InferenceSession, max_batch: int = 16):
+    def __init__(self, session: ModelSession, max_batch: int = 16):
         """`max_batch`: most persons per run of a dynamic-batch model (bounds the memory a crowd takes)."""
         self.session = session
         self.max_batch = max(1, int(max_batch))
@@ -88,7 +89,7 @@ class RTMPose:
         self.split_ratio = bins / in_w if isinstance(bins, int) else 2.0
 
     @staticmethod
-    def accepts(session: ort.InferenceSession) -> bool:
+    def accepts(session: ModelSession) -> bool:
         inputs, outputs = session.get_inputs(), session.get_outputs()
         return (
             len(inputs) == 1

@@ -19,7 +19,9 @@ __all__ = [
     "CKPTS_DIR",
     "WeightsError",
     "find_weights",
+    "resolve_weights",
     "check_weights_file",
+    "unreadable_weights",
 ]
 
 HF_REPO_ID = "yzd-v/DWPose"
@@ -61,15 +63,47 @@ def check_weights_file(path: Path, what: str) -> None:
         )
 
 
+def unreadable_weights(path, what: str, err: BaseException) -> WeightsError:
+    """The error for a weight file that passed the cheap check but that the runtime cannot load."""
+    return WeightsError(
+        f"{os.fspath(path)}: the runtime cannot load it as {what} ({_first_line(err)}). "
+        "The file is probably truncated or corrupt: delete it and download it again."
+    )
+
+
+def resolve_weights(value: str | os.PathLike | None, default_filename: str, **lookup) -> Path:
+    """The one rule for "a file name or a path?", used by the library, the CLI, ComfyUI and the web UIs.
+
+    - None or "": `default_filename`, looked up as below;
+    - a path object, a path to an existing file, or text written as a path (absolute, with a folder
+      part, or starting with ~): that file, which must exist;
+    - any other text is a file name, looked up by `find_weights` (`lookup`: its keyword arguments) in
+      $DWPOSE_CKPTS, the `search_dirs`, annotator/ckpts, the Hugging Face cache, then downloaded.
+    """
+    if isinstance(value, os.PathLike):
+        return find_weights(Path(value).name, value, **lookup)
+    text = (value or "").strip()
+    if not text:
+        return find_weights(default_filename, **lookup)
+    expanded = os.path.expanduser(text)
+    folder_part = any(sep and sep in text for sep in (os.sep, os.altsep))
+    if os.path.isfile(expanded) or os.path.isabs(expanded) or folder_part or text.startswith("~"):
+        return find_weights(os.path.basename(expanded), expanded, **lookup)
+    return find_weights(text, **lookup)
+
+
 def find_weights(
     filename: str,
     path: str | os.PathLike | None = None,
     *,
+    search_dirs=(),
     repo_id: str = HF_REPO_ID,
     cache_dir=None,
     local_files_only: bool | None = None,
 ) -> Path:
-    """Return a local path to `filename`: explicit path, $DWPOSE_CKPTS, CKPTS_DIR, HF cache, then download."""
+    """A local path to `filename`: the explicit `path` if given, else the first of $DWPOSE_CKPTS/<filename>,
+    <each of search_dirs>/<filename> (e.g. a host's model folders), annotator/ckpts/<filename>, the Hugging
+    Face cache of `repo_id`, then a download from it (checked against the hub's sha256)."""
     what = _WHAT.get(filename, f"the ONNX model {filename}")
 
     if path is not None:
@@ -85,10 +119,11 @@ def find_weights(
     places = []
     env_dir = os.environ.get("DWPOSE_CKPTS")
     if env_dir:
-        candidates = [Path(env_dir).expanduser() / filename, CKPTS_DIR / filename]
+        candidates = [Path(env_dir).expanduser() / filename]
     else:
         places.append("$DWPOSE_CKPTS (not set)")
-        candidates = [CKPTS_DIR / filename]
+        candidates = []
+    candidates += [Path(folder).expanduser() / filename for folder in search_dirs] + [CKPTS_DIR / filename]
     for candidate in candidates:
         places.append(str(candidate))
         if candidate.is_file():

@@ -1,4 +1,4 @@
-"""OpenVINO's CPU runtime behind the part of onnxruntime's InferenceSession the models use (fast mode).
+"""OpenVINO's CPU runtime behind the ModelSession interface (runtime/protocol.py) that the models use.
 
 Used for precision="bf16": OpenVINO runs convolutions and matrix products in bfloat16 on CPUs with
 AMX or AVX512-BF16, several times faster than fp32. It is an optional extra:
@@ -17,7 +17,7 @@ import numpy as np
 
 
 @dataclass(frozen=True)
-class TensorInfo:
+class PortInfo:
     """Like onnxruntime.NodeArg: a name, a shape (ints, or a str for a dynamic dimension), a type."""
 
     name: str
@@ -37,11 +37,11 @@ def cpu_supports_bf16() -> bool:
     return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
-def _info(port) -> TensorInfo:
+def _info(port) -> PortInfo:
     """onnxruntime's description of an OpenVINO port: dynamic dimensions named, type as 'tensor(int64)'."""
     type_name = {"f32": "float", "f16": "float16", "i64": "int64", "i32": "int32", "u8": "uint8"}.get(
         port.get_element_type().get_type_name(), port.get_element_type().get_type_name())
-    return TensorInfo(port.any_name, _shape(port.get_partial_shape()), f"tensor({type_name})")
+    return PortInfo(port.any_name, _shape(port.get_partial_shape()), f"tensor({type_name})")
 
 
 def _shape(partial_shape) -> list:
@@ -86,10 +86,10 @@ class OpenVINOSession:
             self._requests[batch] = self.core.compile_model(model, "CPU", self.config).create_infer_request()
         return self._requests[batch]
 
-    def get_inputs(self) -> list[TensorInfo]:
+    def get_inputs(self) -> list[PortInfo]:
         return list(self._inputs)
 
-    def get_outputs(self) -> list[TensorInfo]:
+    def get_outputs(self) -> list[PortInfo]:
         return list(self._outputs)
 
     def get_providers(self) -> list[str]:

@@ -1,0 +1,58 @@
+"""annotator/dwpose/private_import.py: the one loader the web UI script and the ComfyUI node use to
+import our package under a private name, where `annotator` may be another project's."""
+
+import runpy
+import sys
+import types
+
+import pytest
+
+from conftest import REPO
+
+LOADER = REPO / "annotator" / "dwpose" / "private_import.py"
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_dwpose_annotator_")
+
+
+@pytest.fixture
+def loader():
+    """The loader as the hosts run it, without the private copies other tests loaded (put back afterwards)."""
+    earlier = {name: sys.modules.pop(name) for name in [n for n in sys.modules if _private(n)]}
+    yield runpy.run_path(str(LOADER))
+    for name in [n for n in sys.modules if _private(n)]:
+        del sys.modules[name]
+    sys.modules.update(earlier)
+
+
+def test_package_is_imported_under_its_private_name_beside_another_annotator(loader, monkeypatch):
+    foreign = types.ModuleType("annotator")
+    foreign.__path__ = []
+    monkeypatch.setitem(sys.modules, "annotator", foreign)
+    name = loader["private_name"](REPO / "annotator")
+    assert name.startswith("_dwpose_annotator_") and name not in sys.modules
+
+    dwpose = loader["import_private"](REPO / "annotator")
+    assert dwpose.__name__ == name + ".dwpose" and dwpose.DWposeDetector.__module__ == name + ".dwpose.detector"
+    assert sys.modules["annotator"] is foreign  # untouched
+    assert loader["import_private"](REPO / "annotator") is dwpose  # a second call reuses the first
+    assert loader["import_private"](REPO / "annotator", "util").HWC3 is sys.modules[name + ".util"].HWC3
+    assert loader["import_private"](REPO / "annotator", "") is sys.modules[name]
+
+
+@pytest.mark.requires_symlinks
+def test_a_symlinked_checkout_gets_the_same_name_and_another_checkout_another(loader, tmp_path):
+    link = tmp_path / "linked_annotator"
+    link.symlink_to(REPO / "annotator", target_is_directory=True)
+    assert loader["private_name"](link) == loader["private_name"](REPO / "annotator")
+    assert loader["private_name"](tmp_path / "annotator") != loader["private_name"](REPO / "annotator")
+
+
+def test_a_failed_import_leaves_nothing_behind(loader, tmp_path):
+    broken = tmp_path / "annotator"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise ImportError('broken on purpose')\n")
+    with pytest.raises(ImportError, match="broken on purpose"):
+        loader["import_private"](broken)
+    assert loader["private_name"](broken) not in sys.modules
