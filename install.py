@@ -6,8 +6,12 @@ UI folder); it then installs with the web UI's own `launch.is_installed` / `laun
 
     python install.py [--dry-run]
 
-A requirement counts as met when its module imports and the installed version is recent enough; the
-package itself is never installed (the web UI loads it from this folder). onnxruntime: any installed
+A requirement counts as met when its module really imports (checked in a fresh interpreter) and the
+installed version is recent enough; the package itself is never installed (the web UI loads it from
+this folder). The host's pins are never fought: where the web UI pins protobuf (its
+requirements_versions.txt, re-installed at every start), onnx is not installed and a broken onnx is left
+alone; everything runs without it, and one line says what is lost. The last lines say what was
+installed, what was skipped and why. onnxruntime: any installed
 build (onnxruntime, onnxruntime-gpu, -directml, ...) is kept; when none is installed, onnxruntime-gpu
 is chosen if CUDA is available (torch.cuda.is_available() when torch is importable, else an
 `nvidia-smi` that lists a GPU), otherwise onnxruntime. DWPOSE_ONNXRUNTIME=cpu or =gpu overrides that
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -50,6 +55,13 @@ PROVIDERS = {
                     "onnxruntime-rocm", "onnxruntime-silicon", "ort-nightly", "ort-nightly-gpu"),
     "pillow": ("pillow", "pillow-simd"),
 }
+# Requirements the package runs without, and what is lost then.
+OPTIONAL = {
+    "onnx": "pose models exported with a fixed batch of 1 then run one person at a time, and "
+            "precision='fp16' on the CUDA provider is not available",
+}
+# A host pin of one of these packages (web UI requirements_versions.txt) makes these requirements optional.
+PINNED_BY_HOST = {"onnx": "protobuf"}
 _LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:>=\s*([0-9][0-9A-Za-z.+!-]*))?$")
 
 
@@ -142,29 +154,92 @@ def cuda_available() -> bool:
     return from_torch if from_torch is not None else nvidia_smi_finds_gpu()
 
 
-def plan(requirements, is_installed=module_installed, version_of=installed_version, cuda=cuda_available) -> list[str]:
-    """The pip requirement strings to install so that every requirement is met (empty: nothing to do).
+class Plan(NamedTuple):
+    install: list  # (pip requirement string, the module it provides)
+    skipped: list  # (requirement, why) left alone
+    problems: list  # (module, why): a required module that is there but does not import
 
-    `is_installed(module)`: whether a module imports; `version_of(distribution)`: its installed version
-    or None; `cuda()`: whether to pick onnxruntime-gpu for a missing onnxruntime (asked only then).
+    @property
+    def specs(self) -> list:
+        return [spec for spec, _ in self.install]
+
+
+def import_errors(modules) -> dict:
+    """{module: "Error: message"} for each of `modules` that fails to import in a fresh interpreter
+    (a module that imports only after another module was imported is caught this way too)."""
+    modules = list(modules)
+    try:
+        done = subprocess.run([sys.executable, "-c", _IMPORT_CHECK, *modules], capture_output=True, text=True,
+                              timeout=600)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return {}  # could not ask: trust find_spec
+
+
+_IMPORT_CHECK = """
+import importlib, json, sys
+errors = {}
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+    except BaseException as err:
+        errors[name] = (type(err).__name__ + ": " + str(err)).splitlines()[0]
+print(json.dumps(errors))
+"""
+
+
+def host_pins(webui_dir) -> dict:
+    """{normalised name: version} pinned with == in the web UI's requirements_versions.txt."""
+    pins = {}
+    path = Path(webui_dir) / "requirements_versions.txt" if webui_dir else None
+    if path is None or not path.is_file():
+        return pins
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        name, sep, version = line.split("#", 1)[0].strip().partition("==")
+        if sep and name:
+            pins[normalize(name)] = version.strip()
+    return pins
+
+
+def plan(requirements, is_installed=module_installed, version_of=installed_version, cuda=cuda_available,
+         errors=None, pins=None) -> Plan:
+    """What to install so that every requirement is met.
+
+    `is_installed(module)`: whether a module is there; `errors`: {module: why} for modules that are
+    there but do not import; `version_of(distribution)`: its installed version or None; `cuda()`:
+    whether to pick onnxruntime-gpu for a missing onnxruntime (asked only then); `pins`: the host's
+    pinned versions {name: version}.
     """
-    to_install = []
+    errors, pins = errors or {}, pins or {}
+    result = Plan([], [], [])
     for requirement in requirements:
         module = MODULES.get(requirement.name, requirement.name.replace("-", "_"))
         providers = PROVIDERS.get(requirement.name, (requirement.name,))
-        if not is_installed(module):
-            if requirement.name == "onnxruntime" and cuda():
-                to_install.append(requirement.spec("onnxruntime-gpu"))
+        pinned = PINNED_BY_HOST.get(requirement.name)
+        present = is_installed(module)
+        if present and module in errors:
+            if requirement.name in OPTIONAL:
+                result.skipped.append((requirement.spec(), f"it is installed but does not import ({errors[module]}); "
+                                                            f"without it {OPTIONAL[requirement.name]}"))
             else:
-                to_install.append(requirement.spec())
+                result.problems.append((module, errors[module]))
+            continue
+        if not present:
+            if pinned in pins:
+                result.skipped.append((requirement.spec(), f"the web UI pins {pinned}=={pins[pinned]}, which it "
+                                       f"needs newer; without it {OPTIONAL[requirement.name]}"))
+            elif requirement.name == "onnxruntime" and cuda():
+                result.install.append((requirement.spec("onnxruntime-gpu"), module))
+            else:
+                result.install.append((requirement.spec(), module))
             continue
         if requirement.minimum is None:
             continue
         found = [(name, version) for name in providers if (version := version_of(name)) is not None]
         if found and not any(at_least(version, requirement.minimum) for _, version in found):
-            to_install.append(requirement.spec(found[0][0]))  # upgrade the build that is there
+            result.install.append((requirement.spec(found[0][0]), module))  # upgrade the build that is there
         # No metadata (a vendored or source copy of the module): it imports, so it is kept.
-    return to_install
+    return result
 
 
 def webui_launch():
@@ -190,20 +265,43 @@ def main(argv=None) -> int:
 
     launch = webui_launch()
     is_installed = launch.is_installed if launch is not None else module_installed
-    to_install = plan(read_requirements(), is_installed=is_installed)
-    if not to_install:
-        print(f"{TAG} all requirements are installed")
-        return 0
+    requirements = read_requirements()
+    modules = [MODULES.get(r.name, r.name.replace("-", "_")) for r in requirements]
+    errors = import_errors([m for m in modules if is_installed(m)])
+    pins = host_pins(Path(launch.__file__).resolve().parent if launch is not None else None)
+    planned = plan(requirements, is_installed=is_installed, errors=errors, pins=pins)
+    for spec, why in planned.skipped:
+        print(f"{TAG} skipped {spec}: {why}")
+    for module, why in planned.problems:
+        print(f"{TAG} {module} is installed but does not import ({why}); dwpose-annotator needs it: "
+              f"repair it in this Python (it is left alone here, as the web UI may depend on it)")
+    if not planned.install:
+        if not planned.skipped and not planned.problems:
+            print(f"{TAG} all requirements are installed")
+        return 1 if planned.problems else 0
     if dry_run:
-        print(f"{TAG} would install: {' '.join(to_install)}")
+        print(f"{TAG} would install: {' '.join(planned.specs)}")
         return 0
     if launch is not None:
-        for spec in to_install:
+        for spec in planned.specs:
             # run_pip goes through a shell: quote the spec so ">=" is not a redirection.
             launch.run_pip(f'install "{spec}"', f"{spec} for dwpose-annotator")
-        return 0
-    print(f"{TAG} installing: {' '.join(to_install)}")
-    return subprocess.call([sys.executable, "-m", "pip", "install", *to_install])
+        code = 0
+    else:
+        print(f"{TAG} installing: {' '.join(planned.specs)}")
+        code = subprocess.call([sys.executable, "-m", "pip", "install", *planned.specs])
+    return report_installed(planned.install) or code
+
+
+def report_installed(installed) -> int:
+    """Say which of the installed (spec, module) now import (1 if any does not)."""
+    failed = import_errors({module for _, module in installed})
+    for spec, module in installed:
+        if module in failed:
+            print(f"{TAG} installed {spec}, but {module} does not import: {failed[module]}")
+        else:
+            print(f"{TAG} installed {spec}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ def person_boxes(image: np.ndarray, count: int) -> np.ndarray:
     """The `count` best person boxes the real YOLOX-nano finds at the detect resolution."""
     from annotator.dwpose.runtime import create_session
     from annotator.dwpose.yolox import YOLOX
-    from annotator.util import resize_image
+    from annotator.dwpose.images import resize_image
 
     detector = YOLOX(create_session(REAL_YOLOX, "yolox_nano"), score_threshold=0.3)
     boxes, _ = detector(resize_image(image, RESOLUTION))
@@ -251,7 +251,7 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def detector_agreement(precision: str) -> list[dict]:
     """Real detectors on every shared photo: boxes in `precision` against fp32, matched by IoU."""
     from annotator.dwpose.detector import DWposeDetector
-    from annotator.util import HWC3, resize_image
+    from annotator.dwpose.images import HWC3, resize_image
 
     rows = []
     photos = sorted(p for p in PHOTOS.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}

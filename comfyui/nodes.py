@@ -23,16 +23,14 @@ import torch
 
 
 def _is_our_package(folder) -> bool:
-    return bool(folder) and all(
-        os.path.isfile(os.path.join(folder, *parts))
-        for parts in (("__init__.py",), ("dwpose", "__init__.py"), ("dwpose", "detector.py"))
-    )
+    return bool(folder) and all(os.path.isfile(os.path.join(folder, name))
+                                for name in ("__init__.py", "detector.py", "private_import.py"))
 
 
 def _package_dir() -> str:
-    """The `annotator` folder of dwpose-annotator: next to this node's real folder, else installed."""
+    """The `annotator/dwpose` folder of dwpose-annotator: next to this node's real folder, else installed."""
     here = os.path.dirname(os.path.realpath(__file__))
-    beside = os.path.join(os.path.dirname(here), "annotator")
+    beside = os.path.join(os.path.dirname(here), "annotator", "dwpose")
     if _is_our_package(beside):
         return beside
     # An installed dwpose-annotator; looked up without importing it or reading sys.modules, where
@@ -44,10 +42,10 @@ def _package_dir() -> str:
         except (ImportError, ValueError, TypeError):
             spec = None
         for location in (spec.submodule_search_locations or []) if spec else []:
-            if _is_our_package(location):
-                return location
+            if _is_our_package(os.path.join(location, "dwpose")):
+                return os.path.join(location, "dwpose")
     raise ImportError(
-        f"dwpose-annotator not found: expected its `annotator` package at {beside} (symlink this node's "
+        f"dwpose-annotator not found: expected its `annotator/dwpose` package at {beside} (symlink this node's "
         "folder, <repo>/comfyui, into ComfyUI/custom_nodes instead of copying it), or install it with "
         "`pip install -e <repo>`."
     )
@@ -56,8 +54,8 @@ def _package_dir() -> str:
 def _load_dwpose():
     """Our `annotator.dwpose` and its weights module, under a private top-level name."""
     package_dir = _package_dir()
-    loader = runpy.run_path(os.path.join(package_dir, "dwpose", "private_import.py"))
-    return loader["import_private"](package_dir), loader["import_private"](package_dir, "dwpose.weights")
+    loader = runpy.run_path(os.path.join(package_dir, "private_import.py"))
+    return loader["import_private"](package_dir), loader["import_private"](package_dir, "weights")
 
 
 dwpose, _weights = _load_dwpose()

@@ -36,9 +36,9 @@ TAG = "[dwpose-annotator]"
 REGISTRY_MODULE = "scripts.supported_preprocessor"
 CALLBACKS_MODULE = "modules.script_callbacks"
 EXTENSION_DIR = Path(__file__).resolve().parent.parent
-PACKAGE_DIR = EXTENSION_DIR / "annotator"
-_private_import = runpy.run_path(str(PACKAGE_DIR / "dwpose" / "private_import.py"))
-PACKAGE = _private_import["private_name"](PACKAGE_DIR)  # the private module name of our `annotator`
+PACKAGE_DIR = EXTENSION_DIR / "annotator" / "dwpose"
+_private_import = runpy.run_path(str(PACKAGE_DIR / "private_import.py"))
+PACKAGE = _private_import["private_name"](PACKAGE_DIR)  # the private module name of our annotator/dwpose
 MARKER = "_dwpose_annotator_preprocessor"  # set on our registered instances, across script reloads
 REPLACED = "_dwpose_annotator_replaced"  # on our instance: the entry it replaced (None if there was none)
 
@@ -136,12 +136,12 @@ def preprocessor_class(registry):
             import numpy as np
 
             dwpose = dwpose_module()
-            util = _private_import["import_private"](PACKAGE_DIR, "util")
+            images = _private_import["import_private"](PACKAGE_DIR, "images")
             if resolution is None or resolution <= 0:  # an API unit without processor_res
                 resolution = self.slider_resolution.value
             if isinstance(input_image, np.ndarray):  # the registry's cache hands in an ndarray subclass
                 input_image = np.asarray(input_image)
-            image = util.HWC3(input_image)
+            image = images.HWC3(input_image)
             padded, (height, width) = resize_with_pad(image, int(resolution))
             poses = self.load().detect(padded)
             if json_pose_callback is not None:

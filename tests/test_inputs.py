@@ -9,7 +9,7 @@ from PIL import Image
 
 import stand_in_models as sim
 from annotator.dwpose import DWposeDetector, ProviderFallbackWarning, WeightsError
-from annotator.util import HWC3
+from annotator.dwpose.images import HWC3
 
 
 @pytest.fixture(scope="module")

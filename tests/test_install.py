@@ -5,6 +5,7 @@ import importlib.util
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ import sd_webui_stub as stub
 from conftest import REPO
 
 INSTALL = REPO / "install.py"
+TAG = "[dwpose-annotator]"
 
 
 def load_install():
@@ -62,30 +64,30 @@ def no_cuda_question():
 
 def test_plan_with_everything_installed_is_empty():
     install, is_installed, version_of = fake_env(EVERYTHING)
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question) == []
+    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == []
 
 
 @pytest.mark.parametrize("cuda, package", [(True, "onnxruntime-gpu>=1.16"), (False, "onnxruntime>=1.16")])
 def test_plan_picks_onnxruntime_gpu_only_with_cuda_and_no_onnxruntime(cuda, package):
     installed = {k: v for k, v in EVERYTHING.items() if k != "onnxruntime"}
     install, is_installed, version_of = fake_env(installed)
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=lambda: cuda) == [package]
+    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=lambda: cuda).specs == [package]
 
 
 @pytest.mark.parametrize("build", ["onnxruntime-gpu", "onnxruntime-directml"])
 def test_plan_keeps_any_onnxruntime_build_and_upgrades_it_under_its_name(build):
     installed = {k: v for k, v in EVERYTHING.items() if k != "onnxruntime"}
     install, is_installed, version_of = fake_env({**installed, build: "1.18.0"})
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question) == []
+    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == []
     install, is_installed, version_of = fake_env({**installed, build: "1.14.1"})
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question) == [
+    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == [
         f"{build}>=1.16"]
 
 
 def test_plan_accepts_the_webuis_opencv_and_installs_what_is_missing_or_old():
     installed = {k: v for k, v in EVERYTHING.items() if k not in ("opencv-python-headless", "tqdm")}
     install, is_installed, version_of = fake_env({**installed, "opencv-python": "4.8.0.76", "numpy": "1.22.4"})
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question) == [
+    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == [
         "numpy>=1.23", "tqdm>=4.62"]
 
 
@@ -216,3 +218,78 @@ def test_install_rejects_unknown_arguments(tmp_path):
     done = run_install("--bogus", cwd=tmp_path, env_extra={})
     assert done.returncode == 2, done.stderr
     assert "--dry-run" in done.stdout
+
+
+def test_plan_never_fights_a_host_that_pins_protobuf():
+    installed = {k: v for k, v in EVERYTHING.items() if k != "onnx"}
+    install, is_installed, version_of = fake_env(installed)
+    planned = install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question,
+                           pins={"protobuf": "3.20.0", "torch": "2.1.2"})
+    assert planned.specs == [] and planned.problems == []
+    ((spec, why),) = planned.skipped
+    assert spec == "onnx>=1.14" and "protobuf==3.20.0" in why and "one person at a time" in why
+    # Without a pin, a missing onnx is installed as usual.
+    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == [
+        "onnx>=1.14"]
+
+
+def test_plan_leaves_a_broken_optional_module_alone_and_reports_a_broken_required_one():
+    install, is_installed, version_of = fake_env(EVERYTHING)
+    errors = {"onnx": "ImportError: cannot import name 'runtime_version' from 'google.protobuf'",
+              "cv2": "ImportError: libGL.so.1: cannot open shared object file"}
+    planned = install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question,
+                           errors=errors)
+    assert planned.specs == []
+    assert [spec for spec, _ in planned.skipped] == ["onnx>=1.14"] and "runtime_version" in planned.skipped[0][1]
+    assert planned.problems == [("cv2", errors["cv2"])]
+
+
+def test_import_errors_are_found_in_a_fresh_interpreter(tmp_path, monkeypatch):
+    install = load_install()
+    (tmp_path / "needs_newer_protobuf.py").write_text("raise ImportError(\"cannot import name 'runtime_version'\")\n")
+    (tmp_path / "fine_module.py").write_text("VALUE = 1\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    errors = install.import_errors(["needs_newer_protobuf", "fine_module", "json"])
+    assert errors == {"needs_newer_protobuf": "ImportError: cannot import name 'runtime_version'"}
+
+
+def test_host_pins_are_read_from_requirements_versions(tmp_path):
+    install = load_install()
+    (tmp_path / "requirements_versions.txt").write_text("Pillow==9.5.0\nprotobuf==3.20.0  # pinned\ntorch\n")
+    assert install.host_pins(tmp_path) == {"pillow": "9.5.0", "protobuf": "3.20.0"}
+    assert install.host_pins(tmp_path / "absent") == {} and install.host_pins(None) == {}
+
+
+def broken_onnx(folder: Path) -> Path:
+    """A folder for PYTHONPATH whose `onnx` fails as onnx does beside the web UI's protobuf 3.20.0."""
+    (folder / "onnx").mkdir(parents=True)
+    (folder / "onnx" / "__init__.py").write_text(
+        "raise ImportError(\"cannot import name 'runtime_version' from 'google.protobuf'\")\n")
+    return folder
+
+
+def test_install_under_a_webui_that_pins_protobuf_skips_onnx_and_says_why(tmp_path):
+    webui = tmp_path / "webui"
+    shutil.copytree(stub.WEBUI_DIR / "modules", webui / "modules")
+    shutil.copy(stub.WEBUI_DIR / "launch.py", webui / "launch.py")
+    (webui / "requirements_versions.txt").write_text("protobuf==3.20.0\n")
+    log = tmp_path / "pip.jsonl"
+    done = run_install(cwd=webui, env_extra={"SD_WEBUI_STUB_PIP_LOG": str(log)},
+                       pythonpath=[webui, broken_onnx(tmp_path / "site")])
+    assert done.returncode == 0, done.stderr
+    assert pip_log(log) == []  # nothing installed, onnx and protobuf left as they are
+    assert "skipped onnx>=1.14: it is installed but does not import (ImportError: cannot import name " \
+           "'runtime_version'" in done.stdout
+    assert "all requirements are installed" not in done.stdout
+
+    done = run_install(cwd=webui, env_extra={"SD_WEBUI_STUB_PIP_LOG": str(log), "SD_WEBUI_STUB_MISSING": "onnx"},
+                       pythonpath=[webui])
+    assert done.returncode == 0, done.stderr
+    assert pip_log(log) == [] and "skipped onnx>=1.14: the web UI pins protobuf==3.20.0" in done.stdout
+
+
+def test_install_reports_what_was_installed_and_whether_it_imports(tmp_path, fake_pip):
+    env = {"FAKE_PIP_LOG": str(fake_pip.log)}
+    done = run_install(cwd=tmp_path, env_extra=env, pythonpath=[fake_pip.folder], prelude=HIDE_TQDM)
+    assert done.returncode == 0, done.stderr
+    assert f"{TAG} installed tqdm>=4.62" in done.stdout  # the recorder installed nothing, but tqdm is there

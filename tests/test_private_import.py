@@ -9,7 +9,8 @@ import pytest
 
 from conftest import REPO
 
-LOADER = REPO / "annotator" / "dwpose" / "private_import.py"
+DWPOSE = REPO / "annotator" / "dwpose"
+LOADER = DWPOSE / "private_import.py"
 
 
 def _private(name: str) -> bool:
@@ -30,29 +31,31 @@ def test_package_is_imported_under_its_private_name_beside_another_annotator(loa
     foreign = types.ModuleType("annotator")
     foreign.__path__ = []
     monkeypatch.setitem(sys.modules, "annotator", foreign)
-    name = loader["private_name"](REPO / "annotator")
+    before = set(sys.modules)
+    name = loader["private_name"](DWPOSE)
     assert name.startswith("_dwpose_annotator_") and name not in sys.modules
 
-    dwpose = loader["import_private"](REPO / "annotator")
-    assert dwpose.__name__ == name + ".dwpose" and dwpose.DWposeDetector.__module__ == name + ".dwpose.detector"
-    assert sys.modules["annotator"] is foreign  # untouched
-    assert loader["import_private"](REPO / "annotator") is dwpose  # a second call reuses the first
-    assert loader["import_private"](REPO / "annotator", "util").HWC3 is sys.modules[name + ".util"].HWC3
-    assert loader["import_private"](REPO / "annotator", "") is sys.modules[name]
+    dwpose = loader["import_private"](DWPOSE)
+    assert dwpose.__name__ == name and dwpose.DWposeDetector.__module__ == name + ".detector"
+    assert sys.modules["annotator"] is foreign  # untouched, and nothing below it imported
+    assert not [n for n in set(sys.modules) - before if n.startswith("annotator")]
+    assert loader["import_private"](DWPOSE) is dwpose  # a second call reuses the first
+    assert loader["import_private"](DWPOSE, "images").HWC3 is sys.modules[name + ".images"].HWC3
 
 
 @pytest.mark.requires_symlinks
 def test_a_symlinked_checkout_gets_the_same_name_and_another_checkout_another(loader, tmp_path):
-    link = tmp_path / "linked_annotator"
-    link.symlink_to(REPO / "annotator", target_is_directory=True)
-    assert loader["private_name"](link) == loader["private_name"](REPO / "annotator")
-    assert loader["private_name"](tmp_path / "annotator") != loader["private_name"](REPO / "annotator")
+    link = tmp_path / "linked_dwpose"
+    link.symlink_to(DWPOSE, target_is_directory=True)
+    assert loader["private_name"](link) == loader["private_name"](DWPOSE)
+    assert loader["private_name"](tmp_path / "dwpose") != loader["private_name"](DWPOSE)
 
 
 def test_a_failed_import_leaves_nothing_behind(loader, tmp_path):
-    broken = tmp_path / "annotator"
+    broken = tmp_path / "dwpose"
     broken.mkdir()
-    (broken / "__init__.py").write_text("raise ImportError('broken on purpose')\n")
+    (broken / "__init__.py").write_text("from . import half\nraise ImportError('broken on purpose')\n")
+    (broken / "half.py").write_text("")
     with pytest.raises(ImportError, match="broken on purpose"):
         loader["import_private"](broken)
-    assert loader["private_name"](broken) not in sys.modules
+    assert not [n for n in sys.modules if n.startswith(loader["private_name"](broken))]  # submodules too

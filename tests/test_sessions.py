@@ -2,6 +2,8 @@
 precision, and the warnings they give. Stand-in models only (no ../shared needed)."""
 
 import gc
+import json
+import os
 import warnings
 from pathlib import Path
 
@@ -326,3 +328,33 @@ def test_detectors_used_from_several_threads_give_the_same_poses(crowd_yolox, ra
             found = list(pool.map(lambda image: detector.detect(image).exact_keypoints, images))
             for keypoints, reference in zip(found, expected):
                 np.testing.assert_array_equal(keypoints, reference)
+
+
+def test_everything_runs_where_onnx_does_not_import(tmp_path, crowd_yolox, random_pose, crowd_image):
+    """A web UI that pins protobuf 3.20.0 leaves onnx broken: the models still run, one person at a time,
+    and fp16 on CUDA says what it needs."""
+    import subprocess
+    import sys
+
+    site = tmp_path / "site"
+    (site / "onnx").mkdir(parents=True)
+    (site / "onnx" / "__init__.py").write_text("raise ImportError(\"cannot import name 'runtime_version'\")\n")
+    np.save(tmp_path / "crowd.npy", crowd_image)
+    code = f"""
+import json, warnings, numpy as np, onnxruntime as ort
+from annotator.dwpose import DWposeDetector, PrecisionFallbackWarning
+image = np.load({str(tmp_path / "crowd.npy")!r})
+detector = DWposeDetector({str(crowd_yolox)!r}, {str(random_pose)!r})
+assert not detector.pose_model.batched and len(detector.detect(image)) == 6
+ort.get_available_providers = lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"]
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    DWposeDetector({str(crowd_yolox)!r}, {str(random_pose)!r}, precision="fp16", providers=["CUDAExecutionProvider"])
+print(json.dumps([str(w.message) for w in caught if w.category is PrecisionFallbackWarning]))
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(Path(__file__).resolve().parent.parent)]),
+           "DWPOSE_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (message,) = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "needs the onnx package" in message

@@ -109,11 +109,10 @@ def assert_no_collision(script):
     """`annotator` is still sd-webui-controlnet's; ours lives under the script's private name."""
     assert sys.modules["annotator"].OWNER == stub.OWNER
     assert importlib.import_module("annotator.util").OWNER == stub.OWNER
-    assert importlib.import_module("annotator.dwpose").OWNER == stub.OWNER
-    ours = sys.modules.get(script.PACKAGE + ".dwpose")
+    ours = sys.modules.get(script.PACKAGE)
     if ours is not None:
-        assert Path(ours.__file__).parent == REPO / "annotator" / "dwpose"
-        assert Path(sys.modules[script.PACKAGE + ".util"].__file__) == REPO / "annotator" / "util.py"
+        assert Path(ours.__file__) == REPO / "annotator" / "dwpose" / "__init__.py"
+        assert Path(sys.modules[script.PACKAGE + ".images"].__file__) == REPO / "annotator" / "dwpose" / "images.py"
 
 
 def load_both(webui, order):

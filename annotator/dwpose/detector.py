@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ..util import HWC3, resize_image, resized_shape
+from .images import HWC3, resize_image, resized_shape
 from .poses import NUM_COCO, NUM_COCO_BODY, Poses, coco_to_openpose, pad_to_whole_body
 from .render import PoseMapOptions, draw_poses
 from .rtmdet import RTMDet

@@ -47,8 +47,8 @@ AUTOMATIC1111 (github.com/AUTOMATIC1111/stable-diffusion-webui)
 What is simplified: no torch, gradio, FastAPI or devices; the built-in OpenposeDetector finds no one
 and draws an empty canvas; launch.run_pip records its command (to $SD_WEBUI_STUB_PIP_LOG) instead of
 running pip, and launch.is_installed reports the modules in $SD_WEBUI_STUB_MISSING as missing.
-The stand-in's own `annotator` package (annotator/util.py, annotator/dwpose, ...) carries OWNER so the
-tests can tell it from dwpose-annotator's.
+The stand-in's own regular `annotator` package (annotator/util.py, annotator/openpose, ...; no
+annotator/dwpose: sd-webui-controlnet has none) carries OWNER so the tests can tell it from ours.
 """
 
 from pathlib import Path

@@ -19,6 +19,7 @@ import onnxruntime as ort
 
 from .cache import cache_dir
 from .fallback import PrecisionFallbackWarning, warn
+from .graph_edits import onnx_available
 from .openvino import cpu_supports_bf16, openvino_available
 
 # Accelerators used by default when the installed onnxruntime build has them, in this order.
@@ -86,20 +87,23 @@ def _bf16(explicit):
     return Runtime("bf16", ()), None
 
 
+_NO_ONNX = "the CUDA provider runs a float16 copy of each model, and making it needs the onnx package (pip install onnx)"
+
+
 def _fp16(explicit):
     available = ort.get_available_providers()
     if explicit is None:
         if TENSORRT in available:
             return Runtime("fp16", (_tensorrt_fp16(), CUDA, CPU) if CUDA in available else (_tensorrt_fp16(), CPU)), None
         if CUDA in available:
-            return Runtime("fp16", (CUDA, CPU), float16_copy=True), None
+            return (Runtime("fp16", (CUDA, CPU), float16_copy=True), None) if onnx_available() else (None, _NO_ONNX)
         return None, ("this onnxruntime build has neither the TensorRT nor the CUDA provider "
                       "(install onnxruntime-gpu on a machine with an NVIDIA GPU)")
     names = [provider_name(p) for p in explicit]
     if TENSORRT in names:  # a bare name gets fp16 engines; (name, options) are the caller's own
         return Runtime("fp16", tuple(_tensorrt_fp16() if p == TENSORRT else p for p in explicit)), None
     if CUDA in names:
-        return Runtime("fp16", tuple(explicit), float16_copy=True), None
+        return (Runtime("fp16", tuple(explicit), float16_copy=True), None) if onnx_available() else (None, _NO_ONNX)
     return None, _explicit_reason(explicit, "the TensorRT or the CUDA provider")
 
 

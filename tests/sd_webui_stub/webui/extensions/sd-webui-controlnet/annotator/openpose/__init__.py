@@ -6,7 +6,7 @@ from typing import Callable
 import numpy as np
 
 from annotator import annotator_path
-from annotator.dwpose import OWNER  # their dwpose, not dwpose-annotator's
+from annotator import OWNER  # the host's own package (its DWPose is openpose/wholebody.py, run by cv2.dnn)
 
 
 def encode_poses_as_json(poses, animals, canvas_height: int, canvas_width: int) -> dict:

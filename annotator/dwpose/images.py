@@ -1,4 +1,4 @@
-"""Image helpers shared by the annotators, with ControlNet 1.1's exact resize rules."""
+"""Image helpers with ControlNet 1.1's exact rules: HWC3 (grey, RGBA) and the resize to multiples of 64."""
 
 from __future__ import annotations
 

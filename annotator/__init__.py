@@ -1,1 +1,0 @@
-"""ControlNet annotators; `annotator.dwpose` is the DWPose `dw_openpose_full` preprocessor."""
