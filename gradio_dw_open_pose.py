@@ -119,13 +119,14 @@ def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = 
     default_detector_threshold = float(detector.detector.score_threshold)
 
     def estimate_pose(image, detect_resolution, image_resolution, include_body, include_hand, include_face,
-                      include_foot, keypoint_threshold, detector_threshold, stick_width):
+                      include_foot, keypoint_threshold, detector_threshold, stick_width, detect_at_input_size=False):
         image = checked_image(image)
         try:
             options = PoseMapOptions(include_body=include_body, include_hand=include_hand, include_face=include_face,
                                      include_foot=include_foot, threshold=float(keypoint_threshold),
                                      stick_width=int(stick_width))
-            canvas, poses = detector.annotate(image, int(detect_resolution), int(image_resolution), options=options,
+            canvas, poses = detector.annotate(image, None if detect_at_input_size else int(detect_resolution),
+                                              int(image_resolution), options=options,
                                               det_threshold=float(detector_threshold))
         except (ValueError, OSError, Image.DecompressionBombError) as err:
             raise gr.Error(f"Could not process this image: {err}") from err
@@ -165,6 +166,9 @@ def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = 
                                                   elem_id="detect_resolution")
                     image_resolution = gr.Slider(*RESOLUTION_RANGE, value=512, step=64, label="Image resolution",
                                                  elem_id="image_resolution")
+                detect_at_input_size = gr.Checkbox(value=False, label="Detect at the image's own size (more precise "
+                                                   "for small hands; ignores Detect resolution)",
+                                                   elem_id="detect_at_input_size")
                 with gr.Row():
                     include_body = gr.Checkbox(value=True, label="Body")
                     include_hand = gr.Checkbox(value=True, label="Hands")
@@ -216,7 +220,7 @@ def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = 
         run_button.click(
             estimate_pose,
             [input_image, detect_resolution, image_resolution, include_body, include_hand, include_face,
-             include_foot, keypoint_threshold, detector_threshold, stick_width],
+             include_foot, keypoint_threshold, detector_threshold, stick_width, detect_at_input_size],
             [pose_image, people_found, pose_map_state, png_download, json_download, npz_download],
         )
     return app

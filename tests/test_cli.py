@@ -105,3 +105,20 @@ def test_part_switches_change_the_map_where_that_part_is(tmp_path, one_person):
         assert len(changed) > 10 * len(points), flag  # each point is a dot of radius 3 or 4 at least
         # Every changed pixel lies on that part: within a dot's radius of the box around its points.
         assert (changed >= points.min(axis=0) - 5).all() and (changed <= points.max(axis=0) + 5).all(), flag
+
+
+def test_detect_resolution_input_detects_at_the_image_size(tmp_path, one_person):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.new("RGB", (700, 500), (40, 40, 40)).save(folder / "p.png")
+    det, pose = one_person
+    out = tmp_path / "out"
+    assert main([str(folder / "p.png"), "--out", str(out), "--det", str(det), "--pose", str(pose), "--json",
+                 "--detect-resolution", "input", "--image-resolution", "256"]) == 0
+    data = json.loads((out / "p.json").read_text())
+    assert (data["canvas_width"], data["canvas_height"]) == (700, 500)  # keypoints in the image's own pixels
+    assert Image.open(out / "p_pose.png").size == (384, 256)
+    expected = DWposeDetector(det, pose).detect(np.asarray(Image.open(folder / "p.png")))
+    assert data == expected.to_openpose_json()
+    with pytest.raises(SystemExit):
+        main([str(folder / "p.png"), "--out", str(out), "--detect-resolution", "big"])

@@ -164,9 +164,10 @@ def serve(browser_tools):
         app.close()
 
 
-def run_estimate(client, image, detect_resolution=512, image_resolution=512, detector_threshold=0.3):
+def run_estimate(client, image, detect_resolution=512, image_resolution=512, detector_threshold=0.3,
+                 detect_at_input_size=False):
     return client.predict(image, detect_resolution, image_resolution, True, True, True, False, 0.3,
-                          detector_threshold, 4, api_name="/estimate_pose")
+                          detector_threshold, 4, detect_at_input_size, api_name="/estimate_pose")
 
 
 def test_build_app_api_threshold_per_call_and_errors(serve, detector, photo, expected_people, tmp_path):
@@ -188,6 +189,13 @@ def test_build_app_api_threshold_per_call_and_errors(serve, detector, photo, exp
     _, strict_text, *_ = run_estimate(client, handle_file(str(photo)), detector_threshold=0.8)
     assert int(strict_text.split()[0]) < expected_people
     assert detector.detector.score_threshold == pytest.approx(0.3)
+
+    # Detection at the photo's own size: the JSON's canvas is the photo, the map still 512 on its short side.
+    full_map, _, _, full_json, _ = run_estimate(client, handle_file(str(photo)), detect_at_input_size=True)
+    upright = ImageOps.exif_transpose(Image.open(photo))
+    data = json.loads(open(full_json, encoding="utf-8").read())
+    assert (data["canvas_width"], data["canvas_height"]) == upright.size
+    assert Image.open(full_map).size == Image.open(pose_map).size
 
     with pytest.raises(AppError, match="Upload an image"):
         run_estimate(client, None)

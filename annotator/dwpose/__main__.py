@@ -31,7 +31,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--pose", help="pose model ONNX (default: dw-ll_ucoco_384.onnx, found the same way)")
     parser.add_argument("--json", action="store_true", help="also write <name>.json (OpenPose JSON)")
     parser.add_argument("--npz", action="store_true", help="also write <name>.npz")
-    parser.add_argument("--detect-resolution", type=int, default=512)
+    parser.add_argument("--detect-resolution", type=detect_resolution, default=512, metavar="N|input",
+                        help="shorter side the image is resized to for detection (default 512); "
+                             "'input': detect on the image at its own size")
     parser.add_argument("--image-resolution", type=int, default=512)
     parser.add_argument("--no-hand", action="store_true", help="do not draw hands")
     parser.add_argument("--no-face", action="store_true", help="do not draw faces")
@@ -41,6 +43,19 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="fp32: the reference's keypoints (default); bf16 (OpenVINO on AMX CPUs) and fp16 "
                              "(TensorRT/CUDA GPUs) are faster and move a few keypoints slightly")
     return parser.parse_args(argv)
+
+
+def detect_resolution(text: str):
+    """argparse type of --detect-resolution: a positive integer, or 'input' (None: the image's own size)."""
+    if text.strip().lower() == "input":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'input', got {text!r}")
+    return value
 
 
 def list_images(inputs: list[str]) -> list[Path]:

@@ -111,7 +111,7 @@ class DWposeDetector:
     def annotate(
         self,
         image,
-        detect_resolution: int = 512,
+        detect_resolution: int | None = 512,
         image_resolution: int = 512,
         *,
         options: PoseMapOptions | None = None,
@@ -121,12 +121,17 @@ class DWposeDetector:
         """The pose map (uint8 RGB at the image_resolution size) and the poses it shows (in pixels of
         the detect_resolution canvas, as sd-webui-controlnet exports them).
 
+        `detect_resolution`: the image is resized with ControlNet's rule (shorter side to it, sides to
+        multiples of 64) before detection; None detects on the image as it is (more precise for small
+        hands in big photos; keypoints in its pixels), the map still comes at the image_resolution size.
+
         `options` (a PoseMapOptions) and any of its fields as keyword arguments (include_body,
         include_hand, include_face, include_foot, threshold, stick_width) say what the map shows.
         """
         options = PoseMapOptions.build(options, **map_options)
         image = HWC3(image)
-        poses = self._detect(resize_image(image, detect_resolution), None, det_threshold)
+        detect_image = image if detect_resolution is None else resize_image(image, detect_resolution)
+        poses = self._detect(detect_image, None, det_threshold)
         canvas = draw_poses(poses, options)
         out_h, out_w = resized_shape(image.shape[0], image.shape[1], image_resolution)
         return cv2.resize(canvas, (out_w, out_h), interpolation=cv2.INTER_LINEAR), poses
@@ -134,7 +139,7 @@ class DWposeDetector:
     def __call__(
         self,
         image=None,
-        detect_resolution: int = 512,
+        detect_resolution: int | None = 512,
         image_resolution: int = 512,
         output_type: str | None = "pil",
         *,
