@@ -124,7 +124,11 @@ def preprocessor_class(registry):
                 return self.detector
 
         def unload(self) -> bool:
-            """Release the detector and its onnxruntime sessions; True if anything was loaded."""
+            """Release the detector and its onnxruntime sessions; True if anything was loaded. With the
+            setting KEEP_LOADED on, the models stay loaded (sd-webui-controlnet unloads after every
+            /controlnet/detect call, so each API call would load them again)."""
+            if keep_loaded():
+                return False
             with self._lock:
                 loaded, self.detector = self.detector is not None, None
             return loaded
@@ -177,9 +181,12 @@ def register(registry) -> object:
     setattr(ours, REPLACED, replaced)
     if current is None:
         base.add_supported_preprocessor(ours)
+        # sd-webui-controlnet registers its own dw_openpose_full at import: without it, it stopped half way.
+        print(f"{TAG} sd-webui-controlnet's preprocessor registry has no built-in {NAME}: sd-webui-controlnet "
+              f"probably failed while loading (see its error above); {NAME} was added, but ControlNet may not work")
     else:
         _put(base, current, ours)
-    print(f"{TAG} {NAME} is now dwpose-annotator's DWPose preprocessor")
+        print(f"{TAG} {NAME} is now dwpose-annotator's DWPose preprocessor")
     return ours
 
 
@@ -231,6 +238,25 @@ def on_script_unloaded() -> None:
 _warned: list = []
 
 
+KEEP_LOADED = "dwpose_annotator_keep_loaded"
+KEEP_LOADED_LABEL = ("Keep dwpose-annotator's DWPose models loaded between uses (faster repeated /controlnet/detect "
+                     "calls; holds their memory)")
+
+
+def keep_loaded() -> bool:
+    """The web UI setting KEEP_LOADED (off by default, and off outside the web UI)."""
+    shared = sys.modules.get("modules.shared")
+    data = getattr(getattr(shared, "opts", None), "data", None)
+    return bool(data.get(KEEP_LOADED, False)) if isinstance(data, dict) else False
+
+
+def on_ui_settings() -> None:
+    shared = sys.modules.get("modules.shared")
+    if shared is not None and hasattr(shared, "OptionInfo") and hasattr(shared.opts, "add_option"):
+        shared.opts.add_option(KEEP_LOADED, shared.OptionInfo(False, KEEP_LOADED_LABEL,
+                                                              section=("control_net", "ControlNet")))
+
+
 def setup() -> None:
     registry = registry_module()
     if registry is not None and NAME in registry.Preprocessor.all_processors_by_name:
@@ -241,6 +267,8 @@ def setup() -> None:
         callbacks.on_before_ui(register_when_ready)
         callbacks.on_app_started(register_when_ready)
         callbacks.on_script_unloaded(on_script_unloaded)
+        if callable(getattr(callbacks, "on_ui_settings", None)):
+            callbacks.on_ui_settings(on_ui_settings)
 
 
 setup()

@@ -171,3 +171,74 @@ def test_pose_map_options_are_checked_and_named():
         draw_poses(poses, include_hands=False)
     with pytest.raises(TypeError, match="PoseMapOptions"):
         draw_poses(poses, True)  # the old positional include_body
+
+
+# The sd-webui-controlnet style. Derived from sd-webui-controlnet's annotator/openpose/__init__.py draw_poses
+# (per person: body, left hand, right hand, face), util.py draw_bodypose (limbs filled in
+# [int(c * 0.6) for c in color], no canvas dimming; joints radius 4 after that person's limbs), draw_handpose /
+# draw_facepose (as the reference) and wholebody.py format_result (a point is shown when score >= 0.3; the
+# face is its 68 points followed by the body's points 14 and 15). Points are pixels of the canvas.
+WEBUI = PoseMapOptions(style="sd-webui-controlnet")
+
+
+def test_webui_style_draws_person_by_person():
+    # Person 0's left-hand edge is crossed by person 1's limb: the reference draws all hands after all
+    # bodies (the hand shows), sd-webui-controlnet draws person 1 after person 0 (the limb covers it).
+    poses = make_poses({(0, 92): (60, 120), (0, 93): (160, 120), (1, 1): (110, 60), (1, 5): (110, 200)}, n=2)
+    reference, webui = draw_poses(poses), draw_poses(poses, WEBUI)
+    hsv_red = (255, 0, 0)  # hand edge 0: HSV(0, 1, 1)
+    assert px(reference, 90, 120) == hsv_red and px(webui, 90, 120) == hsv_red  # away from the crossing
+    assert px(reference, 110, 120) == hsv_red
+    assert px(webui, 110, 120) == ORANGE_DIM  # limb 1 (neck -> left shoulder) of person 1, int(c * 0.6)
+
+
+def test_webui_style_adds_the_body_eyes_to_the_face_and_shows_scores_equal_to_the_threshold():
+    points = {(0, 0): (100, 100), (0, 14): (90, 90), (0, 24): (150, 150)}
+    poses = make_poses(points)
+    assert px(draw_poses(poses), 90, 90) == (170, 0, 255)   # the reference: joint 14 in its colour
+    assert px(draw_poses(poses, WEBUI), 90, 90) == (255, 255, 255)  # a face point drawn over it
+    assert px(draw_poses(poses, WEBUI, include_face=False), 90, 90) == (170, 0, 255)
+    poses.scores[0, 0] = 0.5  # body points: > threshold in the reference, >= threshold in sd-webui-controlnet
+    assert px(draw_poses(poses, threshold=0.5), 100, 100) == (0, 0, 0)
+    assert px(draw_poses(poses, WEBUI, threshold=0.5), 100, 100) == (255, 0, 0)
+
+
+def test_webui_style_scales_a_part_whose_points_all_lie_in_0_1():
+    # is_normalized: such a part is taken as normalised coordinates and scaled by the canvas size.
+    poses = make_poses({(0, 24): (0.5, 0.25), (0, 25): (0.75, 1.0)})
+    webui = draw_poses(poses, WEBUI)
+    assert px(webui, W // 2, H // 4) == (255, 255, 255) and px(webui, 3 * W // 4, H - 1) == (255, 255, 255)
+    assert not draw_poses(poses).any()  # the reference takes them as pixels near the origin: eps rule
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(-20, W + 20), st.floats(-20, H + 20)), min_size=18 + 42, max_size=18 + 42),
+       st.lists(st.sampled_from([0.1, 0.5, 0.9]), min_size=18 + 42, max_size=18 + 42))
+def test_for_one_person_without_face_both_styles_agree(coords, scores):
+    # One person, scores never equal to the threshold, no face: the two renderers do the same operations
+    # in the same order (limbs, joints, left hand, right hand), and LUT-dimming equals int(c * 0.6) fills.
+    index = list(range(18)) + list(range(92, 134))
+    poses = make_poses({(0, i): xy for i, xy in zip(index, coords)})
+    poses.scores[0, index] = scores
+    assert np.array_equal(draw_poses(poses, include_face=False), draw_poses(poses, WEBUI, include_face=False))
+
+
+def test_xinsir_stick_scale_follows_comfyui_controlnet_aux():
+    # dwpose/util.py draw_bodypose: stick_scale = 1 if max(W, H) < 500 else min(2 + max(W, H) // 1000, 7)
+    from annotator.dwpose.render import xinsir_stick_scale
+
+    for (width, height), scale in {(320, 499): 1, (500, 100): 2, (999, 999): 2, (1000, 10): 3, (1536, 1024): 3,
+                                   (2048, 4999): 6, (5000, 64): 7, (9000, 9000): 7}.items():
+        assert xinsir_stick_scale(width, height) == scale
+    big = make_poses({(0, 1): (300, 400), (0, 2): (700, 400)}, width=1200, height=800)  # scale 3: half-width 12
+    thick = draw_poses(big, scale_stick_for_xinsr_cn=True)
+    assert px(thick, 500, 411) == RED_DIM and px(thick, 500, 414) == (0, 0, 0)
+    assert px(draw_poses(big), 500, 411) == (0, 0, 0)
+    assert px(thick, 296, 400) == (255, 85, 0) and px(thick, 294, 400) == (0, 0, 0)  # joints keep radius 4
+    assert np.array_equal(draw_poses(make_poses({(0, 1): (30, 40), (0, 2): (70, 40)}), scale_stick_for_xinsr_cn=True),
+                          draw_poses(make_poses({(0, 1): (30, 40), (0, 2): (70, 40)})))  # under 500 px: as is
+
+
+def test_unknown_style_is_refused():
+    with pytest.raises(ValueError, match="style must be one of controlnet, sd-webui-controlnet"):
+        PoseMapOptions(style="openpose")

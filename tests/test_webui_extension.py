@@ -295,7 +295,10 @@ def test_models_load_once_unload_when_asked_and_reload(webui):
     assert all(ref() is None for ref in refs), "the detector and both onnxruntime sessions are released"
     assert ours.unload() is False
 
-    (pose_map,) = loaded.controlnet.detected_maps([unit])
+    (cached,) = loaded.controlnet.detected_maps([unit])  # the host's result cache: the preprocessor is not called
+    assert ours.loads == 1 and ours.detector is None and cached.any()
+    other_image = loaded.controlnet.ControlNetUnit(module=NAME, image=image[:, ::-1].copy())
+    (pose_map,) = loaded.controlnet.detected_maps([other_image])
     assert ours.loads == 2 and ours.detector is not None and pose_map.any()
     assert ours.unload() is True and ours.detector is None
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .poses import BODY, FACE, FEET, LEFT_HAND, RIGHT_HAND, THRESHOLD, Poses
+from .poses import BODY, FACE, FEET, L_EYE, LEFT_HAND, R_EYE, RIGHT_HAND, THRESHOLD, Poses
 
 STICK_WIDTH = 4
 EPS = 0.01
@@ -44,6 +44,8 @@ FOOT_EDGES = [[0, 2], [1, 2], [3, 5], [4, 5]]
 FOOT_COLORS = [tuple(255 * c for c in colorsys.hsv_to_rgb(e / len(FOOT_EDGES), 1.0, 1.0))
                for e in range(len(FOOT_EDGES))]
 
+STYLES = ("controlnet", "sd-webui-controlnet")
+
 # (canvas * 0.6).astype(uint8) for every uint8 value, as a lookup table.
 DIM_LUT = (np.arange(256, dtype=np.uint8) * 0.6).astype(np.uint8)
 
@@ -54,7 +56,10 @@ class PoseMapOptions:
 
     include_body / include_hand / include_face / include_foot: the parts drawn (feet are not in the
     reference renderer); threshold: the keypoint score a point needs to be shown (and exported);
-    stick_width: half-width in pixels of the body limbs (the reference's 4).
+    stick_width: half-width in pixels of the body limbs (the reference's 4); style: "controlnet" (the
+    ControlNet 1.1 / DWPose reference renderer) or "sd-webui-controlnet" (the web UIs' built-in renderer,
+    person by person); scale_stick_for_xinsr_cn: limbs thicker with the map size, as comfyui_controlnet_aux
+    draws them for xinsir's SDXL OpenPose ControlNet.
     """
 
     include_body: bool = True
@@ -63,9 +68,13 @@ class PoseMapOptions:
     include_foot: bool = False
     threshold: float = THRESHOLD
     stick_width: int = STICK_WIDTH
+    style: str = "controlnet"
+    scale_stick_for_xinsr_cn: bool = False
 
     def __post_init__(self):
-        for field in ("include_body", "include_hand", "include_face", "include_foot"):
+        if self.style not in STYLES:
+            raise ValueError(f"style must be one of {', '.join(STYLES)}, got {self.style!r}")
+        for field in ("include_body", "include_hand", "include_face", "include_foot", "scale_stick_for_xinsr_cn"):
             object.__setattr__(self, field, bool(getattr(self, field)))
         threshold = self.threshold
         if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not math.isfinite(threshold):
@@ -101,27 +110,50 @@ def draw_poses(poses: Poses, options: PoseMapOptions | None = None, **fields) ->
     """
     options = PoseMapOptions.build(options, **fields)
     canvas = np.zeros((poses.height, poses.width, 3), dtype=np.uint8)
+    stick_width = options.stick_width * (xinsir_stick_scale(poses.width, poses.height)
+                                         if options.scale_stick_for_xinsr_cn else 1)
+    if options.style == "sd-webui-controlnet":
+        return _draw_person_by_person(canvas, poses, options, stick_width)
     visible = poses.visible(options.threshold)
     points = poses.normalized(options.threshold, visible)
-    drawable = _drawable(points, visible, poses.width, poses.height)
+    drawable = _drawable(points * np.array([float(poses.width), float(poses.height)]), visible)
+    scale = (float(poses.width), float(poses.height))
     if options.include_body:
-        canvas = draw_bodies(canvas, points[:, BODY], drawable[:, BODY], options.stick_width)
+        canvas = draw_bodies(canvas, points[:, BODY], drawable[:, BODY], stick_width)
     if options.include_foot:
-        _draw_linked_points(canvas, points[:, FEET], drawable[:, FEET], FOOT_EDGES, FOOT_COLORS)
+        for feet, ok in zip(points[:, FEET], drawable[:, FEET]):
+            _draw_linked_points(canvas, feet, ok, scale, FOOT_EDGES, FOOT_COLORS)
     if options.include_hand:
-        hands = np.concatenate([points[:, LEFT_HAND], points[:, RIGHT_HAND]])
-        hands_ok = np.concatenate([drawable[:, LEFT_HAND], drawable[:, RIGHT_HAND]])
-        _draw_linked_points(canvas, hands, hands_ok, HAND_EDGES, HAND_COLORS)
+        for hand, ok in zip(np.concatenate([points[:, LEFT_HAND], points[:, RIGHT_HAND]]),
+                            np.concatenate([drawable[:, LEFT_HAND], drawable[:, RIGHT_HAND]])):
+            _draw_linked_points(canvas, hand, ok, scale, HAND_EDGES, HAND_COLORS)
     if options.include_face:
-        draw_faces(canvas, points[:, FACE], drawable[:, FACE])
+        for face, ok in zip(points[:, FACE], drawable[:, FACE]):
+            _draw_face(canvas, face, ok, scale)
     return canvas
 
 
-def _drawable(points: np.ndarray, visible: np.ndarray, width: int, height: int) -> np.ndarray:
+def xinsir_stick_scale(width: int, height: int) -> int:
+    """comfyui_controlnet_aux's scale_stick_for_xinsr_cn (dwpose/util.py draw_bodypose), for xinsir's
+    controlnet-openpose-sdxl-1.0: 1 below 500 px on the longer side, then 2 + (longer side // 1000), at
+    most 7. Only the limbs' half-width is scaled; joints, hands and faces keep their sizes."""
+    longer = max(width, height)
+    return 1 if longer < 500 else min(2 + longer // 1000, 7)
+
+
+def _drawable(pixels: np.ndarray, visible: np.ndarray) -> np.ndarray:
     """Visible points whose pixel coordinates OpenCV can take."""
     with np.errstate(invalid="ignore", over="ignore"):
-        pixels = points * np.array([float(width), float(height)])
         return visible & np.isfinite(pixels).all(axis=-1) & (np.abs(pixels) < MAX_COORD).all(axis=-1)
+
+
+def _limb(canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray, stick_width: int, color) -> None:
+    """One limb between two points (pixel coordinates, float64) as the reference fills it."""
+    mean_y, mean_x = np.mean(ys), np.mean(xs)
+    length = ((ys[0] - ys[1]) ** 2 + (xs[0] - xs[1]) ** 2) ** 0.5
+    angle = math.degrees(math.atan2(ys[0] - ys[1], xs[0] - xs[1]))
+    polygon = cv2.ellipse2Poly((int(mean_x), int(mean_y)), (int(length / 2), stick_width), int(angle), 0, 360, 1)
+    cv2.fillConvexPoly(canvas, polygon, color)
 
 
 def draw_bodies(canvas: np.ndarray, body: np.ndarray, drawable: np.ndarray, stick_width: int = STICK_WIDTH) -> np.ndarray:
@@ -130,17 +162,10 @@ def draw_bodies(canvas: np.ndarray, body: np.ndarray, drawable: np.ndarray, stic
     for limb in range(DRAWN_LIMBS):
         a, b = LIMBS[limb][0] - 1, LIMBS[limb][1] - 1
         for n in range(len(body)):
-            if not (drawable[n, a] and drawable[n, b]):
-                continue
-            # Same float64 operations as the reference: x scaled by W, y by H, int() truncation.
-            ys = body[n, [a, b], 1] * float(height)
-            xs = body[n, [a, b], 0] * float(width)
-            mean_y, mean_x = np.mean(ys), np.mean(xs)
-            length = ((ys[0] - ys[1]) ** 2 + (xs[0] - xs[1]) ** 2) ** 0.5
-            angle = math.degrees(math.atan2(ys[0] - ys[1], xs[0] - xs[1]))
-            polygon = cv2.ellipse2Poly((int(mean_x), int(mean_y)), (int(length / 2), stick_width), int(angle),
-                                       0, 360, 1)
-            cv2.fillConvexPoly(canvas, polygon, COLORS[limb])
+            if drawable[n, a] and drawable[n, b]:
+                # Same float64 operations as the reference: x scaled by W, y by H, int() truncation.
+                _limb(canvas, body[n, [a, b], 0] * float(width), body[n, [a, b], 1] * float(height), stick_width,
+                      COLORS[limb])
     canvas = cv2.LUT(canvas, DIM_LUT)
     for joint in range(len(COLORS)):
         for n in range(len(body)):
@@ -150,25 +175,75 @@ def draw_bodies(canvas: np.ndarray, body: np.ndarray, drawable: np.ndarray, stic
     return canvas
 
 
-def _draw_linked_points(canvas, groups, drawable, edges, edge_colors) -> None:
-    """Hands (and feet): each edge a 2-px line in its HSV colour, then every point a radius-4 dot."""
-    height, width = canvas.shape[:2]
-    for group, ok in zip(groups, drawable):
-        pixels = [(int(x * width), int(y * height)) if shown else None for (x, y), shown in zip(group, ok)]
-        for (i, j), color in zip(edges, edge_colors):
-            if pixels[i] and pixels[j] and min(*pixels[i], *pixels[j]) > EPS:
-                cv2.line(canvas, pixels[i], pixels[j], color, thickness=2)
-        for pixel in pixels:
-            if pixel and min(pixel) > EPS:
-                cv2.circle(canvas, pixel, 4, HAND_POINT_COLOR, thickness=-1)
+def _draw_linked_points(canvas, points, ok, scale, edges, edge_colors) -> None:
+    """A hand (or a foot): each edge a 2-px line in its HSV colour, then every point a radius-4 dot.
+    Pixels are int(x * scale[0]), int(y * scale[1])."""
+    pixels = [(int(x * scale[0]), int(y * scale[1])) if shown else None for (x, y), shown in zip(points, ok)]
+    for (i, j), color in zip(edges, edge_colors):
+        if pixels[i] and pixels[j] and min(*pixels[i], *pixels[j]) > EPS:
+            cv2.line(canvas, pixels[i], pixels[j], color, thickness=2)
+    for pixel in pixels:
+        if pixel and min(pixel) > EPS:
+            cv2.circle(canvas, pixel, 4, HAND_POINT_COLOR, thickness=-1)
 
 
-def draw_faces(canvas: np.ndarray, faces: np.ndarray, drawable: np.ndarray) -> None:
-    height, width = canvas.shape[:2]
-    for face, ok in zip(faces, drawable):
-        for (x, y), shown in zip(face, ok):
-            if not shown:
-                continue
-            pixel = (int(x * width), int(y * height))
+def _draw_face(canvas, points, ok, scale) -> None:
+    """Every face point a white radius-3 dot."""
+    for (x, y), shown in zip(points, ok):
+        if shown:
+            pixel = (int(x * scale[0]), int(y * scale[1]))
             if min(pixel) > EPS:
                 cv2.circle(canvas, pixel, 3, FACE_COLOR, thickness=-1)
+
+
+# sd-webui-controlnet's renderer (annotator/openpose/util.py draw_bodypose / draw_handpose / draw_facepose and
+# __init__.py draw_poses, as in the versions with is_normalized; Forge's legacy preprocessors carry the same):
+# person by person, each limb filled in int(colour * 0.6) with no dimming of the canvas, then that
+# person's joints, hands and 70 face points (68 + the body's points 14 and 15). A point is shown when its
+# score is >= threshold (its wholebody.py format_result), a part with no point shown is skipped, and the
+# points are pixel coordinates unless every shown point of the part lies in [0, 1] (is_normalized), in
+# which case they are scaled by the canvas size.
+WEBUI_LIMB_COLORS = [[int(float(c) * 0.6) for c in color] for color in COLORS]
+
+
+def _draw_person_by_person(canvas: np.ndarray, poses: Poses, options: PoseMapOptions, stick_width: int) -> np.ndarray:
+    pixels = poses.exact_keypoints
+    scores = np.asarray(poses.scores, dtype=np.float64)
+    drawable = _drawable(pixels, scores >= options.threshold)
+    canvas_scale = (float(poses.width), float(poses.height))
+    for n in range(len(poses)):
+        body, body_ok = pixels[n, BODY], drawable[n, BODY]
+        if options.include_body:
+            sx, sy = _webui_scale(body, body_ok, canvas_scale)
+            for limb in range(DRAWN_LIMBS):
+                a, b = LIMBS[limb][0] - 1, LIMBS[limb][1] - 1
+                if body_ok[a] and body_ok[b]:
+                    _limb(canvas, body[[a, b], 0] * sx, body[[a, b], 1] * sy, stick_width, WEBUI_LIMB_COLORS[limb])
+            for joint in range(len(COLORS)):
+                if body_ok[joint]:
+                    cv2.circle(canvas, (int(body[joint, 0] * sx), int(body[joint, 1] * sy)), 4, COLORS[joint],
+                               thickness=-1)
+        if options.include_foot:
+            _draw_webui_part(canvas, pixels[n, FEET], drawable[n, FEET], canvas_scale, _draw_linked_points,
+                             FOOT_EDGES, FOOT_COLORS)
+        if options.include_hand:
+            for hand in (LEFT_HAND, RIGHT_HAND):
+                _draw_webui_part(canvas, pixels[n, hand], drawable[n, hand], canvas_scale, _draw_linked_points,
+                                 HAND_EDGES, HAND_COLORS)
+        if options.include_face and drawable[n, FACE].any():
+            eyes = [R_EYE, L_EYE]
+            _draw_webui_part(canvas, np.concatenate([pixels[n, FACE], body[eyes]]),
+                             np.concatenate([drawable[n, FACE], body_ok[eyes]]), canvas_scale, _draw_face)
+    return canvas
+
+
+def _webui_scale(points: np.ndarray, ok: np.ndarray, canvas_scale) -> tuple:
+    """is_normalized: the canvas size when every shown point lies in [0, 1], else 1 (pixels as they are)."""
+    shown = np.abs(points[ok])
+    normalized = len(shown) > 0 and bool(((shown >= 0) & (shown <= 1)).all())
+    return canvas_scale if normalized else (1.0, 1.0)
+
+
+def _draw_webui_part(canvas, points, ok, canvas_scale, draw, *args) -> None:
+    if ok.any():  # a part with no point shown is None there, and nothing is drawn
+        draw(canvas, points, ok, _webui_scale(points, ok, canvas_scale), *args)

@@ -4,8 +4,9 @@ from annotator.util import HWC3
 from scripts.supported_preprocessor import Preprocessor
 
 
-def detect(controlnet_module, controlnet_input_images, controlnet_processor_res=512, controlnet_threshold_a=64,
-           controlnet_threshold_b=64, low_vram=False):
+def detect(controlnet_module, controlnet_input_images, controlnet_processor_res=-1, controlnet_threshold_a=-1,
+           controlnet_threshold_b=-1, low_vram=False):
+    """The endpoint's Body defaults: resolution and thresholds -1 (the preprocessor's own defaults)."""
     preprocessor = Preprocessor.get_preprocessor(controlnet_module)
     images, poses = [], []
     for image in controlnet_input_images:

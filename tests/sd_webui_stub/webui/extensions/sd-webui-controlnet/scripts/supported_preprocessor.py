@@ -10,7 +10,9 @@ from modules import shared
 from scripts.logging import logger
 from scripts.utils import ndarray_lru_cache
 
-CACHE_SIZE = getattr(shared.cmd_opts, "controlnet_preprocessor_cache_size", 0)
+# --controlnet-preprocessor-cache-size (scripts/controlnet.py's preload adds it with default 16): a cached
+# result (same image and arguments) is returned without calling the preprocessor.
+CACHE_SIZE = getattr(shared.cmd_opts, "controlnet_preprocessor_cache_size", 16)
 
 
 @dataclass
