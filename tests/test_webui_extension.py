@@ -191,6 +191,19 @@ def test_no_annotator_collision_in_either_order(webui, order):
     assert_no_collision(loaded.dwpose_preprocessor)
 
 
+@pytest.mark.parametrize("ours_first", [True, False])
+def test_our_folder_on_sys_path_never_shadows_controlnets_annotator(webui, ours_first):
+    # As Forge does (and as some launchers do), the extension root on sys.path: our `annotator` is a
+    # namespace portion, so sd-webui-controlnet's regular package wins wherever ours stands.
+    for name in [n for n in sys.modules if n == "annotator" or n.startswith("annotator.")]:
+        del sys.modules[name]
+    folders = [str(REPO), str(stub.CONTROLNET_DIR)]
+    sys.path[:0] = folders if ours_first else folders[::-1]
+    assert importlib.import_module("annotator").OWNER == stub.OWNER
+    assert importlib.import_module("annotator.openpose").OWNER == stub.OWNER
+    assert importlib.import_module("annotator.util").OWNER == stub.OWNER
+
+
 # Running it ---------------------------------------------------------------------------------------------
 
 
@@ -376,4 +389,4 @@ def test_webui_without_controlnet_registers_nothing(webui, capsys):
     webui.callbacks.app_started_callback(None, None)
     assert "scripts.supported_preprocessor" not in sys.modules
     assert not any(name.startswith(loaded.dwpose_preprocessor.PACKAGE) for name in sys.modules)
-    assert capsys.readouterr().out.count("preprocessor registry (scripts.supported_preprocessor) is not loaded") == 1
+    assert capsys.readouterr().out.count("neither sd-webui-controlnet's preprocessor registry (scripts.supported_preprocessor) nor Forge's") == 1

@@ -1,0 +1,3 @@
+"""Stand-in of Forge's annotator/lama (another portion of the `annotator` namespace)."""
+
+OWNER = "Forge stand-in"
