@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from annotator.dwpose import DWposeDetector, PoseMapOptions, WeightsError  # noqa: E402
+from annotator.dwpose.render import STYLES  # noqa: E402
 
 EXAMPLE_SD_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 EXAMPLE_CONTROLNET = "lllyasviel/control_v11p_sd15_openpose"
@@ -119,12 +120,14 @@ def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = 
     default_detector_threshold = float(detector.detector.score_threshold)
 
     def estimate_pose(image, detect_resolution, image_resolution, include_body, include_hand, include_face,
-                      include_foot, keypoint_threshold, detector_threshold, stick_width, detect_at_input_size=False):
+                      include_foot, keypoint_threshold, detector_threshold, stick_width, detect_at_input_size=False,
+                      style="controlnet", scale_stick_for_xinsr_cn=False):
         image = checked_image(image)
         try:
             options = PoseMapOptions(include_body=include_body, include_hand=include_hand, include_face=include_face,
                                      include_foot=include_foot, threshold=float(keypoint_threshold),
-                                     stick_width=int(stick_width))
+                                     stick_width=int(stick_width), style=style,
+                                     scale_stick_for_xinsr_cn=bool(scale_stick_for_xinsr_cn))
             canvas, poses = detector.annotate(image, None if detect_at_input_size else int(detect_resolution),
                                               int(image_resolution), options=options,
                                               det_threshold=float(detector_threshold))
@@ -169,6 +172,11 @@ def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = 
                 detect_at_input_size = gr.Checkbox(value=False, label="Detect at the image's own size (more precise "
                                                    "for small hands; ignores Detect resolution)",
                                                    elem_id="detect_at_input_size")
+                with gr.Row():
+                    style = gr.Radio(list(STYLES), value="controlnet", label="Style (controlnet: the reference; "
+                                     "sd-webui-controlnet: as the web UIs draw)", elem_id="style")
+                    scale_stick_for_xinsr_cn = gr.Checkbox(value=False, label="Thicker limbs for xinsir's SDXL "
+                                                           "OpenPose ControlNet", elem_id="scale_stick_for_xinsr_cn")
                 with gr.Row():
                     include_body = gr.Checkbox(value=True, label="Body")
                     include_hand = gr.Checkbox(value=True, label="Hands")
@@ -220,7 +228,8 @@ def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = 
         run_button.click(
             estimate_pose,
             [input_image, detect_resolution, image_resolution, include_body, include_hand, include_face,
-             include_foot, keypoint_threshold, detector_threshold, stick_width, detect_at_input_size],
+             include_foot, keypoint_threshold, detector_threshold, stick_width, detect_at_input_size, style,
+             scale_stick_for_xinsr_cn],
             [pose_image, people_found, pose_map_state, png_download, json_download, npz_download],
         )
     return app

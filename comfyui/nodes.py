@@ -5,11 +5,15 @@ Our package is loaded from this repository (this file's real path, symlinks foll
 (annotator/dwpose/private_import.py), so it never collides with another custom node's `annotator`.
 
 IMAGE is a float tensor [B, H, W, C] in 0..1 (ComfyUI's convention); each frame becomes the pose map of
-`DWposeDetector(...)(frame, detect_resolution=resolution, image_resolution=resolution)`, as a
-[B, H', W', 3] float tensor in 0..1. POSE_KEYPOINT is what comfyui_controlnet_aux's DWPose node
-outputs: a list with one OpenPose JSON dict per frame ({"people": [...], "canvas_width": W',
-"canvas_height": H'}), keypoints as [x, y, 1] triplets in pixels of the W' x H' pose map, [0, 0, 0]
-where hidden, face / hand lists None when nothing of them is visible.
+`DWposeDetector(...)(frame, detect_resolution=resolution, image_resolution=resolution)` (detect_resolution
+None with detect_at_input_size), as a [B, H', W', 3] float tensor in 0..1. Frames are converted and
+processed one at a time, with ComfyUI's Cancel checked between them.
+
+POSE_KEYPOINT is what comfyui_controlnet_aux's DWPose node outputs, so that the two packs' nodes mix: a
+list with one OpenPose JSON dict per frame ({"people": [...], "canvas_width": W, "canvas_height": H} of
+the input frame, no "animals"), keypoints as [x, y, 1] triplets in pixels of the input frame, [0, 0, 0]
+where hidden; a face or hand list is None when nothing of it is visible or when detect_hand /
+detect_face is off.
 """
 
 import importlib.machinery
@@ -59,35 +63,71 @@ def _load_dwpose():
 
 
 dwpose, _weights = _load_dwpose()
+STYLES = dwpose.render.STYLES
 
 _detectors = {}
 _detectors_lock = threading.Lock()
 
 
 def get_detector(bbox_detector=None, pose_estimator=None):
-    """The DWposeDetector for these weights; the last one used stays loaded (two ONNX sessions)."""
-    # A file name is looked up ($DWPOSE_CKPTS, annotator/ckpts, the Hugging Face cache, a download from
-    # yzd-v/DWPose); a path is used as it is: the rule of weights.resolve_weights.
-    det = _weights.resolve_weights(bbox_detector, _weights.DET_FILENAME)
-    pose = _weights.resolve_weights(pose_estimator, _weights.POSE_FILENAME)
+    """The DWposeDetector for these weights; the last one used stays loaded (two ONNX sessions).
+
+    A file name is looked up ($DWPOSE_CKPTS, annotator/ckpts, the Hugging Face cache, a download from
+    yzd-v/DWPose); a path is used as it is (the rule of weights.resolve_weights). A wrong file gives a
+    ValueError naming the input."""
+    det = _weights_for("bbox_detector", bbox_detector, _weights.DET_FILENAME)
+    pose = _weights_for("pose_estimator", pose_estimator, _weights.POSE_FILENAME)
     key = (str(det), str(pose))
     with _detectors_lock:
         if key not in _detectors:
+            try:
+                detector = dwpose.DWposeDetector(det, pose)
+            except dwpose.WeightsError as err:
+                which = "bbox_detector" if str(err).startswith(str(det)) else "pose_estimator"
+                raise ValueError(f"{which}: {_node_words(err)}") from None
             _detectors.clear()
-            _detectors[key] = dwpose.DWposeDetector(det, pose)
+            _detectors[key] = detector
         return _detectors[key]
 
 
-def image_to_frames(image) -> np.ndarray:
-    """ComfyUI IMAGE (float [B, H, W, C] in 0..1) -> uint8 [B, H, W, C], rounded so an image that came
-    from 8-bit pixels gets exactly those pixels back."""
+def _weights_for(input_name, value, default):
+    try:
+        return _weights.resolve_weights(value, default)
+    except dwpose.WeightsError as err:
+        raise ValueError(f"{input_name}: {_node_words(err)}") from None
+
+
+def _node_words(err) -> str:
+    """The library's message, in the node's terms (its inputs are bbox_detector and pose_estimator)."""
+    return str(err).replace("as det_model", "as bbox_detector").replace("as pose_model", "as pose_estimator")
+
+
+def frame_to_uint8(frame) -> np.ndarray:
+    """One frame of a ComfyUI IMAGE (float [H, W, C] in 0..1) -> uint8 [H, W, C], rounded so an image that
+    came from 8-bit pixels gets exactly those pixels back."""
+    array = np.nan_to_num(frame.detach().to("cpu", torch.float32).numpy(), nan=0.0)
+    return np.clip(np.rint(array * 255.0), 0, 255).astype(np.uint8)
+
+
+def check_image(image) -> None:
+    """ValueError unless `image` is a non-empty ComfyUI IMAGE, float [B, H, W, C] with C = 1, 3 or 4."""
     if not isinstance(image, torch.Tensor) or image.ndim != 4 or image.shape[-1] not in (1, 3, 4):
         shape = tuple(image.shape) if hasattr(image, "shape") else type(image).__name__
         raise ValueError(f"IMAGE must be a float tensor [B, H, W, C] with C = 1, 3 or 4; got {shape}")
     if image.shape[0] == 0 or image.shape[1] == 0 or image.shape[2] == 0:
         raise ValueError(f"IMAGE is empty: shape {tuple(image.shape)}")
-    array = np.nan_to_num(image.detach().to("cpu", torch.float32).numpy(), nan=0.0)
-    return np.clip(np.rint(array * 255.0), 0, 255).astype(np.uint8)
+
+
+def comfy_pose_keypoint(poses, width: int, height: int, include_hand: bool, include_face: bool) -> dict:
+    """comfyui_controlnet_aux's POSE_KEYPOINT frame: pixels of the width x height input, no "animals"."""
+    frame = poses.in_pixels_of(width, height).to_openpose_json()
+    del frame["animals"]
+    for person in frame["people"]:
+        if not include_hand:
+            person["hand_left_keypoints_2d"] = person["hand_right_keypoints_2d"] = None
+        if not include_face:
+            person["face_keypoints_2d"] = None
+    return frame
 
 
 def frames_to_image(frames) -> "torch.Tensor":
@@ -126,6 +166,15 @@ class DWPosePreprocessor:
                                              "tooltip": "YOLOX or RTMDet ONNX: a file name or a path"}),
                 "pose_estimator": ("STRING", {"default": _weights.POSE_FILENAME,
                                               "tooltip": "DWPose/RTMPose SimCC ONNX: a file name or a path"}),
+                "style": (list(STYLES), {"default": "controlnet",
+                                         "tooltip": "controlnet: the reference renderer; sd-webui-controlnet: "
+                                                    "as the web UIs draw (person by person)"}),
+                "scale_stick_for_xinsr_cn": ("BOOLEAN", {"default": False,
+                                                         "tooltip": "Thicker limbs for xinsir's SDXL OpenPose "
+                                                                    "ControlNet (as comfyui_controlnet_aux)"}),
+                "detect_at_input_size": ("BOOLEAN", {"default": False,
+                                                     "tooltip": "Detect on the frame at its own size (more "
+                                                                "precise for small hands; slower)"}),
             },
         }
 
@@ -135,20 +184,23 @@ class DWPosePreprocessor:
     CATEGORY = "ControlNet Preprocessors/Faces and Poses Estimators"
 
     def estimate_pose(self, image, detect_body=True, detect_hand=True, detect_face=True, detect_foot=False,
-                      resolution=512, bbox_detector=None, pose_estimator=None):
-        frames = image_to_frames(image)
+                      resolution=512, bbox_detector=None, pose_estimator=None, style="controlnet",
+                      scale_stick_for_xinsr_cn=False, detect_at_input_size=False):
+        check_image(image)
+        xinsir = scale_stick_for_xinsr_cn in (True, "enable")  # comfyui_controlnet_aux's widget says "enable"
         options = dwpose.PoseMapOptions(include_body=detect_body, include_hand=detect_hand,
-                                        include_face=detect_face, include_foot=detect_foot)
+                                        include_face=detect_face, include_foot=detect_foot, style=style,
+                                        scale_stick_for_xinsr_cn=xinsir)
         detector = get_detector(bbox_detector, pose_estimator)
-        check_interrupted, advance = _comfy_hooks(len(frames))
+        check_interrupted, advance = _comfy_hooks(len(image))
+        height, width = image.shape[1:3]
         pose_maps, keypoints = [], []
-        for frame in frames:
+        for frame in image:
             check_interrupted()
-            # Same detect and output resolution: the keypoints are in pixels of the pose map.
-            pose_map, poses = detector.annotate(frame, detect_resolution=resolution, image_resolution=resolution,
-                                                options=options)
+            pose_map, poses = detector.annotate(frame_to_uint8(frame), None if detect_at_input_size else resolution,
+                                                resolution, options=options)
             pose_maps.append(pose_map)
-            keypoints.append(poses.to_openpose_json())
+            keypoints.append(comfy_pose_keypoint(poses, width, height, detect_hand, detect_face))
             advance()
         return (frames_to_image(pose_maps), keypoints)
 

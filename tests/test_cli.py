@@ -122,3 +122,13 @@ def test_detect_resolution_input_detects_at_the_image_size(tmp_path, one_person)
     assert data == expected.to_openpose_json()
     with pytest.raises(SystemExit):
         main([str(folder / "p.png"), "--out", str(out), "--detect-resolution", "big"])
+
+
+def test_style_and_xinsir_sticks_reach_the_renderer(tmp_path, one_person):
+    detector = DWposeDetector(*one_person)
+    default = pose_map(tmp_path, one_person, "--image-resolution", "1024", "--detect-resolution", "1024")
+    for flags, options in ((["--style", "sd-webui-controlnet"], {"style": "sd-webui-controlnet"}),
+                           (["--xinsir-sticks"], {"scale_stick_for_xinsr_cn": True})):
+        got = pose_map(tmp_path, one_person, "--image-resolution", "1024", "--detect-resolution", "1024", *flags)
+        expected, _ = detector.annotate(Image.new("RGB", (512, 512), (40, 40, 40)), 1024, 1024, **options)
+        assert np.array_equal(got, expected) and not np.array_equal(got, default), flags

@@ -160,10 +160,18 @@ def test_batch_gives_pose_maps_and_keypoints(node_class, weights, reference, fra
         assert np.array_equal(np.rint(pose_image.numpy() * 255).astype(np.uint8), pose_map)
     assert not torch.equal(pose_images[0], pose_images[1])
 
+    # POSE_KEYPOINT as comfyui_controlnet_aux's DWPose node writes it (node_wrappers/dwpose.py,
+    # encode_poses_as_dict(poses, H, W) of the input frame): input pixels, the input's size, no "animals".
     assert isinstance(pose_keypoint, list) and len(pose_keypoint) == len(frames)
     for frame_json, (_, poses) in zip(pose_keypoint, expected):
-        assert frame_json == poses.to_openpose_json()
-        assert (frame_json["canvas_width"], frame_json["canvas_height"]) == (out_w, out_h)
+        assert "animals" not in frame_json
+        assert (frame_json["canvas_width"], frame_json["canvas_height"]) == (width, height)
+        in_input = poses.to_openpose_json()
+        for person, theirs in zip(frame_json["people"], in_input["people"]):
+            ours = np.reshape(person["pose_keypoints_2d"], (18, 3))
+            detect = np.reshape(theirs["pose_keypoints_2d"], (18, 3))
+            np.testing.assert_allclose(ours[:, :2], detect[:, :2] * [width / out_w, height / out_h])
+            assert (ours[:, 2] == detect[:, 2]).all()
         assert len(frame_json["people"]) == len(poses) >= 3  # a crowd: several people found
         for person in frame_json["people"]:
             assert len(person["pose_keypoints_2d"]) == 18 * 3
@@ -188,8 +196,13 @@ def test_parts_and_resolution_widgets(node_class, weights, reference, frames):
     assert np.array_equal(np.rint(pose_images[0].numpy() * 255).astype(np.uint8), body_only)
     full, _ = reference.annotate(frames[0], detect_resolution=256, image_resolution=256)
     assert not np.array_equal(body_only, full)
-    # The keypoints are reported whatever is drawn, as comfyui_controlnet_aux does.
-    assert pose_keypoint == [poses.to_openpose_json()]
+    # Switched-off parts are None in POSE_KEYPOINT; the body is reported, in pixels of the input frame.
+    (frame_json,) = pose_keypoint
+    height, width = frames[0].shape[:2]
+    assert len(frame_json["people"]) == len(poses) >= 1
+    for person, detected in zip(frame_json["people"], poses.in_pixels_of(width, height).to_openpose_json()["people"]):
+        assert person["hand_left_keypoints_2d"] is person["hand_right_keypoints_2d"] is person["face_keypoints_2d"] is None
+        assert person["pose_keypoints_2d"] == detected["pose_keypoints_2d"]
 
 
 def test_default_weight_names_are_looked_up_like_the_package_does(node_class, weights, reference, frames,
@@ -249,3 +262,61 @@ def test_copied_node_folder_uses_the_installed_package(node_class, weights, fram
         sys.modules.pop(name, None)
     with pytest.raises(ImportError, match="dwpose-annotator not found.*symlink"):
         load_custom_node(str(copy))
+
+
+def test_frames_are_converted_one_at_a_time_and_cancel_is_checked_between_them(node_module, node_class, weights,
+                                                                                 frames, monkeypatch):
+    # ComfyUI's hooks as comfy.model_management / comfy.utils declare them (throw_exception_if_processing_interrupted(),
+    # ProgressBar(total).update(1)); Cancel is pressed while the first frame is processed.
+    nodes = sys.modules[node_module.__name__ + ".nodes"]
+    events = []
+
+    class Interrupted(Exception):
+        pass
+
+    def check():
+        events.append("check")
+        if events.count("converted") >= 1:
+            raise Interrupted
+
+    comfy = types.ModuleType("comfy")
+    comfy.model_management = types.SimpleNamespace(throw_exception_if_processing_interrupted=check)
+    comfy.utils = types.SimpleNamespace(ProgressBar=lambda total: types.SimpleNamespace(update=lambda n: events.append("tick")))
+    monkeypatch.setitem(sys.modules, "comfy", comfy)
+    monkeypatch.setitem(sys.modules, "comfy.model_management", comfy.model_management)
+    monkeypatch.setitem(sys.modules, "comfy.utils", comfy.utils)
+    convert = nodes.frame_to_uint8
+    monkeypatch.setattr(nodes, "frame_to_uint8", lambda frame: (events.append("converted"), convert(frame))[1])
+    with pytest.raises(Interrupted):
+        call_node(node_class, image=as_comfy_image(frames * 4), resolution=128, **weights)
+    assert events == ["check", "converted", "tick", "check"]  # frame 2 of 8 never converted
+
+
+def test_a_wrong_file_names_the_input_and_what_it_expected(node_class, weights, frames, tmp_path, random_pose):
+    text = tmp_path / "notes.onnx"
+    text.write_text("not a model")
+    image = as_comfy_image(frames[:1])
+    with pytest.raises(ValueError) as info:
+        call_node(node_class, image=image, bbox_detector=str(text), pose_estimator=weights["pose_estimator"])
+    message = str(info.value)
+    assert type(info.value) is ValueError  # a readable class name, not the private module's WeightsError
+    assert message.startswith("bbox_detector: ") and "does not look like an ONNX model" in message
+    assert "person detector" in message and "download it again" not in message
+    with pytest.raises(ValueError, match="^pose_estimator: .*not found"):
+        call_node(node_class, image=image, bbox_detector=weights["bbox_detector"], pose_estimator=str(tmp_path / "x.onnx"))
+    with pytest.raises(ValueError, match="^bbox_detector: .*not those of a person detector.*as bbox_detector"):
+        call_node(node_class, image=image, bbox_detector=str(random_pose), pose_estimator=weights["pose_estimator"])
+
+
+def test_style_xinsir_and_input_size_widgets(node_class, weights, reference, frames):
+    image = as_comfy_image(frames[:1])
+    for widgets, options in (({"style": "sd-webui-controlnet"}, {"style": "sd-webui-controlnet"}),
+                             ({"scale_stick_for_xinsr_cn": "enable"}, {"scale_stick_for_xinsr_cn": True})):
+        pose_images, _ = call_node(node_class, image=image, resolution=1024, **widgets, **weights)
+        expected, _ = reference.annotate(frames[0], 1024, 1024, **options)
+        assert np.array_equal(np.rint(pose_images[0].numpy() * 255).astype(np.uint8), expected), widgets
+    pose_images, pose_keypoint = call_node(node_class, image=image, resolution=256, detect_at_input_size=True,
+                                           **weights)
+    expected, poses = reference.annotate(frames[0], None, 256)
+    assert np.array_equal(np.rint(pose_images[0].numpy() * 255).astype(np.uint8), expected)
+    assert pose_keypoint[0]["people"][0]["pose_keypoints_2d"] == poses.to_openpose_json()["people"][0]["pose_keypoints_2d"]

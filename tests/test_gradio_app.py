@@ -165,9 +165,9 @@ def serve(browser_tools):
 
 
 def run_estimate(client, image, detect_resolution=512, image_resolution=512, detector_threshold=0.3,
-                 detect_at_input_size=False):
+                 detect_at_input_size=False, style="controlnet", xinsir=False):
     return client.predict(image, detect_resolution, image_resolution, True, True, True, False, 0.3,
-                          detector_threshold, 4, detect_at_input_size, api_name="/estimate_pose")
+                          detector_threshold, 4, detect_at_input_size, style, xinsir, api_name="/estimate_pose")
 
 
 def test_build_app_api_threshold_per_call_and_errors(serve, detector, photo, expected_people, tmp_path):
@@ -196,6 +196,12 @@ def test_build_app_api_threshold_per_call_and_errors(serve, detector, photo, exp
     data = json.loads(open(full_json, encoding="utf-8").read())
     assert (data["canvas_width"], data["canvas_height"]) == upright.size
     assert Image.open(full_map).size == Image.open(pose_map).size
+    # The other style and the xinsir sticks reach the renderer: the library's pixels for the same options.
+    _, poses = detector.annotate(upright, 512, 512)
+    for style, xinsir in (("sd-webui-controlnet", False), ("controlnet", True)):
+        styled = np.asarray(Image.open(run_estimate(client, handle_file(str(photo)), style=style, xinsir=xinsir)[0]))
+        expected, _ = detector.annotate(upright, 512, 512, style=style, scale_stick_for_xinsr_cn=xinsir)
+        assert np.array_equal(styled, expected) and not np.array_equal(styled, np.asarray(Image.open(pose_map)))
 
     with pytest.raises(AppError, match="Upload an image"):
         run_estimate(client, None)

@@ -16,7 +16,7 @@ from PIL import Image, ImageOps
 from tqdm import tqdm
 
 from .detector import DWposeDetector
-from .render import PoseMapOptions
+from .render import STYLES, PoseMapOptions
 from .weights import WeightsError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
@@ -39,6 +39,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--no-face", action="store_true", help="do not draw faces")
     parser.add_argument("--foot", action="store_true", help="draw feet (not in the reference renderer)")
     parser.add_argument("--stick-width", type=int, default=4, help="body limb half-width (reference: 4)")
+    parser.add_argument("--style", choices=STYLES, default="controlnet",
+                        help="controlnet: the ControlNet 1.1 / DWPose reference renderer (default); "
+                             "sd-webui-controlnet: as the web UIs' built-in draws (person by person)")
+    parser.add_argument("--xinsir-sticks", action="store_true",
+                        help="thicker limbs growing with the map size, for xinsir's SDXL OpenPose ControlNet "
+                             "(comfyui_controlnet_aux's scale_stick_for_xinsr_cn)")
     parser.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32",
                         help="fp32: the reference's keypoints (default); bf16 (OpenVINO on AMX CPUs) and fp16 "
                              "(TensorRT/CUDA GPUs) are faster and move a few keypoints slightly")
@@ -78,7 +84,7 @@ def load_image(path: Path) -> Image.Image:
 
 def map_options(args: argparse.Namespace) -> PoseMapOptions:
     return PoseMapOptions(include_hand=not args.no_hand, include_face=not args.no_face, include_foot=args.foot,
-                          stick_width=args.stick_width)
+                          stick_width=args.stick_width, style=args.style, scale_stick_for_xinsr_cn=args.xinsir_sticks)
 
 
 def print_warning(message, category, filename, lineno, file=None, line=None) -> None:

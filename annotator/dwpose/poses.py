@@ -107,6 +107,13 @@ class Poses:
     def __len__(self) -> int:
         return len(self.scores)
 
+    def in_pixels_of(self, width: int, height: int) -> "Poses":
+        """The same poses in pixels of a width x height version of the image (e.g. the input that was
+        resized for detection): x scaled by width / self.width, y by height / self.height."""
+        scale = np.array([float(width) / self.width, float(height) / self.height])
+        return Poses(self.exact_keypoints * scale, self.scores.copy(), (self.boxes * np.tile(scale, 2)).astype(np.float32),
+                     self.box_scores.copy(), int(width), int(height))
+
     def visible(self, threshold: float = THRESHOLD) -> np.ndarray:
         """bool (N, 134): which points are shown at `threshold` (see visible_mask)."""
         return visible_mask(self.exact_keypoints, self.scores, threshold)

@@ -40,8 +40,9 @@ class WeightsError(OSError):
     """A weight file is missing, truncated, corrupt or not ONNX; the message names the file, what was expected and how to fix it."""
 
 
-def check_weights_file(path: Path, what: str) -> None:
-    """Cheap sanity check of an ONNX file: it exists, is not empty and starts like a ModelProto."""
+def check_weights_file(path: Path, what: str, fix: str = "Delete it and download it again.") -> None:
+    """Cheap sanity check of an ONNX file: it exists, is not empty and starts like a ModelProto.
+    `fix`: the advice for a file that fails (a path the user typed gets other advice than a download)."""
     path = Path(path)
     if not path.is_file():
         raise WeightsError(
@@ -51,7 +52,7 @@ def check_weights_file(path: Path, what: str) -> None:
     with open(path, "rb") as f:
         head = f.read(32)
     if not head:
-        raise WeightsError(f"Weight file {path} is empty; expected {what}. Delete it and download it again.")
+        raise WeightsError(f"Weight file {path} is empty; expected {what}. {fix}")
     # A serialized ModelProto starts with field 1 (ir_version, varint): tag byte 0x08.
     if head[0] != 0x08:
         hint = ""
@@ -59,7 +60,7 @@ def check_weights_file(path: Path, what: str) -> None:
             hint = "It is a Git LFS pointer, not the model itself. "
         raise WeightsError(
             f"Weight file {path} does not look like an ONNX model (starts with {head[:16]!r}); "
-            f"expected {what}. {hint}Delete it and download it again."
+            f"expected {what}. {hint}{fix}"
         )
 
 
@@ -80,6 +81,7 @@ def resolve_weights(value: str | os.PathLike | None, default_filename: str, **lo
     - any other text is a file name, looked up by `find_weights` (`lookup`: its keyword arguments) in
       $DWPOSE_CKPTS, the `search_dirs`, annotator/ckpts, the Hugging Face cache, then downloaded.
     """
+    lookup.setdefault("what", _WHAT.get(default_filename))  # what the file is for, whatever its name
     if isinstance(value, os.PathLike):
         return find_weights(Path(value).name, value, **lookup)
     text = (value or "").strip()
@@ -100,11 +102,13 @@ def find_weights(
     repo_id: str = HF_REPO_ID,
     cache_dir=None,
     local_files_only: bool | None = None,
+    what: str | None = None,
 ) -> Path:
     """A local path to `filename`: the explicit `path` if given, else the first of $DWPOSE_CKPTS/<filename>,
     <each of search_dirs>/<filename> (e.g. a host's model folders), annotator/ckpts/<filename>, the Hugging
-    Face cache of `repo_id`, then a download from it (checked against the hub's sha256)."""
-    what = _WHAT.get(filename, f"the ONNX model {filename}")
+    Face cache of `repo_id`, then a download from it (checked against the hub's sha256). `what`: what the
+    file should be, for messages (default: told from the published file names)."""
+    what = what or _WHAT.get(filename, f"the ONNX model {filename}")
 
     if path is not None:
         explicit = Path(path).expanduser()
@@ -113,7 +117,7 @@ def find_weights(
                 f"Weight file {explicit} (given explicitly) not found; expected {what}. "
                 f"Check the path, or pass no path to use $DWPOSE_CKPTS, {CKPTS_DIR} or the Hugging Face cache."
             )
-        check_weights_file(explicit, what)
+        check_weights_file(explicit, what, fix="Check the path: it must name the .onnx model file itself.")
         return explicit
 
     places = []
