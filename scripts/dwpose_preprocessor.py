@@ -217,7 +217,10 @@ def register_forge() -> object | None:
     try:
         shared = importlib.import_module(FORGE_SHARED)
         supported = importlib.import_module("modules_forge.supported_preprocessor")
-        utils = importlib.import_module("modules_forge.utils")
+        try:
+            utils = importlib.import_module("modules_forge.utils")  # Forge 2
+        except ImportError:
+            utils = importlib.import_module("modules_forge.forge_util")  # Forge 1 keeps it here
     except Exception as err:  # another project's modules_forge, or a Forge of another shape
         print(f"{TAG} Forge's preprocessor registry could not be read ({type(err).__name__}: {err}); "
               f"{NAME} was not registered")

@@ -1,6 +1,8 @@
+import contextlib
 import importlib.util
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,3 +123,24 @@ def crowd_image():
     for x1, y1, x2, y2 in CROWD_BOXES_416:  # a bright figure in each box
         image[2 * y1 + 10:2 * y2 - 10, 2 * x1 + 10:2 * x2 - 10] = rng.integers(120, 256, 3, dtype=np.uint8)
     return image
+
+
+@contextlib.contextmanager
+def host_process(webui_dir: Path, isolated):
+    """sys.modules and sys.path as in a host process (a web UI stand-in): `webui_dir` first on the path,
+    this repository (and an editable install's path hook) not on it, and no module for which
+    `isolated(name)` is true; everything is put back afterwards."""
+    saved_modules = {name: module for name, module in sys.modules.items() if isolated(name)}
+    saved_path = list(sys.path)
+    for name in saved_modules:
+        del sys.modules[name]
+    ours = {REPO, REPO / "tests"}
+    sys.path[:] = [str(webui_dir)] + [p for p in saved_path if Path(p or os.getcwd()).resolve() not in ours
+                                      and "__editable__" not in p]
+    try:
+        yield
+    finally:
+        for name in [n for n in sys.modules if isolated(n)]:
+            del sys.modules[name]
+        sys.modules.update(saved_modules)
+        sys.path[:] = saved_path

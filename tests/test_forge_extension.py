@@ -3,7 +3,6 @@ Forge's own ControlNet (its `annotator` namespace package), and it registers dw_
 registry. Stand-in models only (the published file names in a models folder)."""
 
 import importlib
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 
 import forge_stub
-from conftest import CROWD_SIZE, REPO
+from conftest import CROWD_SIZE, REPO, host_process
 
 NAME = "dw_openpose_full"
 ISOLATED = ("annotator", "modules", "modules_forge", "lib_controlnet", "legacy_preprocessors", "scripts", "launch")
@@ -28,13 +27,6 @@ def _isolated(name: str) -> bool:
 def forge(monkeypatch, tmp_path, crowd_yolox, random_pose):
     """A Forge process: its folder first on sys.path, this repository not on it; preprocessor models in
     tmp_path/ControlNetPreprocessor, holding the stand-ins under the published names."""
-    saved_modules = {name: module for name, module in sys.modules.items() if _isolated(name)}
-    saved_path = list(sys.path)
-    for name in saved_modules:
-        del sys.modules[name]
-    ours = {REPO, REPO / "tests"}
-    sys.path[:] = [str(forge_stub.WEBUI_DIR)] + [p for p in saved_path if Path(p or os.getcwd()).resolve() not in ours
-                                                 and "__editable__" not in p]
     models = tmp_path / "ControlNetPreprocessor"
     (models / "openpose").mkdir(parents=True)
     shutil.copy(crowd_yolox, models / "openpose" / "yolox_l.onnx")
@@ -42,23 +34,21 @@ def forge(monkeypatch, tmp_path, crowd_yolox, random_pose):
     monkeypatch.setenv("FORGE_STUB_PREPROCESSOR_DIR", str(models))
     monkeypatch.delenv("DWPOSE_CKPTS", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    try:
+    with host_process(forge_stub.WEBUI_DIR, _isolated):
         scripts = importlib.import_module("modules.scripts")
 
         def load(*extension_dirs):
             loaded = scripts.load_scripts([str(d) for d in extension_dirs])
             return SimpleNamespace(errors=list(scripts.load_errors), modules={Path(m.__file__).stem: m for m in loaded})
 
-        yield SimpleNamespace(load=load, models=models, callbacks=importlib.import_module("modules.script_callbacks"))
-    finally:
-        shared = sys.modules.get("modules_forge.shared")
-        for p in list(getattr(shared, "supported_preprocessors", {}).values()):
-            if getattr(p, "_dwpose_annotator_preprocessor", False):
-                p.unload()
-        for name in [n for n in sys.modules if _isolated(n)]:
-            del sys.modules[name]
-        sys.modules.update(saved_modules)
-        sys.path[:] = saved_path
+        try:
+            yield SimpleNamespace(load=load, models=models,
+                                  callbacks=importlib.import_module("modules.script_callbacks"))
+        finally:
+            shared = sys.modules.get("modules_forge.shared")
+            for p in list(getattr(shared, "supported_preprocessors", {}).values()):
+                if getattr(p, "_dwpose_annotator_preprocessor", False):
+                    p.unload()
 
 
 def registry():

@@ -5,7 +5,6 @@ detector yolox_nano.onnx and real photos from ../shared; a stand-in pose model).
 import gc
 import importlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import pytest
 from PIL import Image
 
 import sd_webui_stub as stub
-from conftest import REPO, shared_path
+from conftest import REPO, host_process, shared_path
 
 SCRIPT = REPO / "scripts" / "dwpose_preprocessor.py"
 NAME = "dw_openpose_full"
@@ -61,15 +60,9 @@ def ckpts(tmp_path_factory, random_pose):
 @pytest.fixture
 def webui(monkeypatch, tmp_path, ckpts):
     """A web UI process as the stand-in makes it: its folder on sys.path, this repository not on it."""
-    saved_modules = {name: module for name, module in sys.modules.items() if _isolated(name)}
-    saved_path = list(sys.path)
-    for name in saved_modules:
-        del sys.modules[name]
-    ours = {REPO, REPO / "tests"}
-    sys.path[:] = [str(stub.WEBUI_DIR)] + [p for p in saved_path if Path(p or os.getcwd()).resolve() not in ours]
     monkeypatch.setenv("DWPOSE_CKPTS", str(ckpts))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    try:
+    with host_process(stub.WEBUI_DIR, _isolated):
         shared = importlib.import_module("modules.shared")
         shared.opts.data["control_net_modules_path"] = str(tmp_path / "controlnet_models")
         scripts = importlib.import_module("modules.scripts")
@@ -79,18 +72,14 @@ def webui(monkeypatch, tmp_path, ckpts):
             assert scripts.load_errors == []
             return SimpleNamespace(**{Path(m.__file__).stem: m for m in modules})
 
-        yield SimpleNamespace(load=load, shared=shared, callbacks=importlib.import_module("modules.script_callbacks"),
-                              models_path=tmp_path / "controlnet_models")
-    finally:
-        registry = sys.modules.get("scripts.supported_preprocessor")
-        if registry is not None:
-            for p in list(registry.Preprocessor.all_processors.values()):
+        try:
+            yield SimpleNamespace(load=load, shared=shared, models_path=tmp_path / "controlnet_models",
+                                  callbacks=importlib.import_module("modules.script_callbacks"))
+        finally:
+            registry = sys.modules.get("scripts.supported_preprocessor")
+            for p in list(registry.Preprocessor.all_processors.values()) if registry is not None else []:
                 if getattr(p, "_dwpose_annotator_preprocessor", False):
                     p.unload()
-        for name in [n for n in sys.modules if _isolated(n)]:
-            del sys.modules[name]
-        sys.modules.update(saved_modules)
-        sys.path[:] = saved_path
 
 
 def registry():
@@ -390,3 +379,49 @@ def test_webui_without_controlnet_registers_nothing(webui, capsys):
     assert "scripts.supported_preprocessor" not in sys.modules
     assert not any(name.startswith(loaded.dwpose_preprocessor.PACKAGE) for name in sys.modules)
     assert capsys.readouterr().out.count("neither sd-webui-controlnet's preprocessor registry (scripts.supported_preprocessor) nor Forge's") == 1
+
+
+# Style, settings, API ------------------------------------------------------------------------------------
+
+
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
+def test_draws_as_the_builtin_by_default_and_the_reference_on_request(webui):
+    script = load_both(webui, "controlnet_first").dwpose_preprocessor
+    webui.callbacks.ui_settings_callback()
+    labels = webui.shared.opts.data_labels
+    assert {"dwpose_annotator_style", "dwpose_annotator_keep_loaded", "dwpose_annotator_scale_stick_for_xinsr_cn"} <= set(labels)
+    assert webui.shared.opts.dwpose_annotator_style == "sd-webui-controlnet"
+    crowd = photo("people", "girls.jpg")
+    padded, (height, width) = script.resize_with_pad(crowd, 512)
+    poses = entry().load().detect(padded)
+    dwpose = script.dwpose_module()
+    for style in ("sd-webui-controlnet", "controlnet"):
+        webui.shared.opts.data["dwpose_annotator_style"] = style
+        pose_map = entry()(crowd, resolution=512)
+        assert np.array_equal(pose_map, dwpose.draw_poses(poses, style=style)[:height, :width]), style
+
+
+@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
+def test_keep_loaded_setting_keeps_the_models_between_api_calls(webui):
+    loaded = load_both(webui, "controlnet_first")
+    webui.callbacks.ui_settings_callback()
+    woman = photo("people", "woman.jpeg")
+    loaded.api.detect(NAME, [woman])
+    loaded.api.detect(NAME, [woman[:, ::-1].copy()])
+    assert entry().loads == 2 and entry().detector is None  # off: loaded again for every call
+    webui.shared.opts.data["dwpose_annotator_keep_loaded"] = True
+    loaded.api.detect(NAME, [woman[::-1].copy()])
+    loaded.api.detect(NAME, [woman[::2].copy()])
+    assert entry().loads == 3 and entry().detector is not None
+
+
+@pytest.mark.requires_shared  # the real YOLOX-nano (the webui fixture's models)
+def test_a_half_loaded_controlnet_is_said_so(webui, capsys):
+    script = load_both(webui, "controlnet_first").dwpose_preprocessor
+    # As if sd-webui-controlnet had stopped before registering its preprocessors: no dw_openpose_full.
+    for table in (registry().all_processors, registry().all_processors_by_name):
+        table.pop(NAME)
+    capsys.readouterr()
+    script.register(sys.modules["scripts.supported_preprocessor"])
+    out = capsys.readouterr().out
+    assert "has no built-in dw_openpose_full" in out and "is now dwpose-annotator's" not in out
