@@ -33,6 +33,7 @@ REQUIREMENTS = {
     "requires_torch": lambda: _missing_reason("torch"),
     "requires_diffusers": lambda: _missing_reason("torch", "diffusers", "transformers"),
     "requires_gradio": lambda: _missing_reason("gradio", "gradio_client"),
+    "requires_video": lambda: _missing_reason("av"),
     "requires_symlinks": lambda: None if hasattr(os, "symlink") else "this system cannot make symlinks",
     "requires_posix": lambda: None if os.name == "posix" and shutil.which("sh") else "needs a POSIX shell",
 }

@@ -22,15 +22,12 @@ from .weights import WeightsError
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m annotator.dwpose", description=__doc__.splitlines()[0])
-    parser.add_argument("inputs", nargs="+", metavar="IMAGE_OR_DIR", help="image files or folders of images")
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """Weights, precision and the pose map options, shared by images and videos."""
     parser.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
     parser.add_argument("--det", help="person detector ONNX (default: yolox_l.onnx from $DWPOSE_CKPTS, "
                                       "annotator/ckpts or Hugging Face yzd-v/DWPose)")
     parser.add_argument("--pose", help="pose model ONNX (default: dw-ll_ucoco_384.onnx, found the same way)")
-    parser.add_argument("--json", action="store_true", help="also write <name>.json (OpenPose JSON)")
-    parser.add_argument("--npz", action="store_true", help="also write <name>.npz")
     parser.add_argument("--detect-resolution", type=detect_resolution, default=512, metavar="N|input",
                         help="shorter side the image is resized to for detection (default 512); "
                              "'input': detect on the image at its own size")
@@ -48,6 +45,37 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32",
                         help="fp32: the reference's keypoints (default); bf16 (OpenVINO on AMX CPUs) and fp16 "
                              "(TensorRT/CUDA GPUs) are faster and move a few keypoints slightly")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m annotator.dwpose", description=__doc__.splitlines()[0],
+                                     epilog="Videos: python -m annotator.dwpose video --help")
+    parser.add_argument("inputs", nargs="+", metavar="IMAGE_OR_DIR", help="image files or folders of images")
+    parser.add_argument("--json", action="store_true", help="also write <name>.json (OpenPose JSON)")
+    parser.add_argument("--npz", action="store_true", help="also write <name>.npz")
+    add_common_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def parse_video_args(argv) -> argparse.Namespace:
+    from .detector import DET_EVERY
+
+    parser = argparse.ArgumentParser(prog="python -m annotator.dwpose video",
+                                     description="Pose videos: <name>_pose.mp4 (H.264) and <name>.jsonl per video "
+                                                 "(one OpenPose JSON line per frame, people with a track_id)")
+    parser.add_argument("inputs", nargs="+", metavar="VIDEO", help="video files")
+    add_common_arguments(parser)
+    parser.add_argument("--det-every", type=int, default=DET_EVERY,
+                        help=f"run the person detector every K frames (default {DET_EVERY}); people are tracked "
+                             "in between")
+    parser.add_argument("--smooth", action="store_true", help="One-Euro smoothing of the keypoints")
+    parser.add_argument("--fps", type=float, help="resample to this frame rate (default: the input's frames)")
+    parser.add_argument("--start", type=float, help="first second to process")
+    parser.add_argument("--end", type=float, help="second to stop at")
+    parser.add_argument("--frames", action="store_true", help="also write <name>/<frame:06d>.png")
+    parser.add_argument("--max-people", type=int, help="at most this many people per frame, biggest first")
+    parser.add_argument("--people", choices=["largest", "center"], help="keep one person: the largest or the "
+                                                                        "most central")
     return parser.parse_args(argv)
 
 
@@ -93,9 +121,59 @@ def print_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     with warnings.catch_warnings():
         warnings.showwarning = print_warning
+        if argv[:1] == ["video"]:
+            return run_videos(parse_video_args(argv[1:]))
         return run(parse_args(argv))
+
+
+def run_videos(args: argparse.Namespace) -> int:
+    """Each video streamed through DWposeDetector.track into <name>_pose.mp4 and <name>.jsonl. A video that
+    cannot be read, or breaks off, is reported; what was done is kept; the others go on (exit status 1)."""
+    import json
+
+    from .video import VideoError, VideoWriter, read_video, resample, video_info
+
+    try:
+        options = map_options(args)
+        detector = DWposeDetector(args.det, args.pose, precision=args.precision)
+    except (ValueError, WeightsError, ImportError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    failed = []
+    for path in map(Path, args.inputs):
+        try:
+            fps = args.fps or video_info(path)["fps"] or 30.0
+            frames = read_video(path, args.start, args.end)
+            if args.fps:
+                frames = resample(frames, args.fps)
+            if args.frames:
+                (args.out / path.stem).mkdir(exist_ok=True)
+            with VideoWriter(args.out / f"{path.stem}_pose.mp4", fps) as writer, \
+                    open(args.out / f"{path.stem}.jsonl", "w", encoding="utf-8") as lines:
+                tracked = detector.track(frames, args.det_every, args.smooth, args.max_people, args.people,
+                                         detect_resolution=args.detect_resolution,
+                                         image_resolution=args.image_resolution, options=options, fps=fps)
+                first = None
+                for number, frame in enumerate(tqdm(tracked, desc=path.name, unit="frame")):
+                    first = frame.time if first is None else first
+                    time = frame.time - first  # the output starts at 0, keeping the input's spacing
+                    writer.write(frame.pose_map, time)
+                    lines.write(json.dumps({"frame": number, "time": round(time, 6),
+                                            **frame.poses.to_openpose_json(options.threshold)}) + "\n")
+                    lines.flush()  # complete up to the last frame, whatever happens next
+                    if args.frames:
+                        Image.fromarray(frame.pose_map).save(args.out / path.stem / f"{number:06d}.png")
+        except (VideoError, OSError, ValueError) as err:
+            tqdm.write(f"error: {path}: {err}", file=sys.stderr)
+            failed.append(path)
+    if failed:
+        print(f"{len(failed)} of {len(args.inputs)} videos failed: " + ", ".join(map(str, failed)), file=sys.stderr)
+        return 1
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:

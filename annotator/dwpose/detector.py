@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -18,7 +20,20 @@ from .runtime.providers import CPU
 from .weights import DET_FILENAME, DET_KIND, HF_REPO_ID, POSE_FILENAME, POSE_KIND, WeightsError, resolve_weights
 from .yolox import YOLOX
 
-PERSON_DETECTORS = (RTMDet, YOLOX)  # tried in this order: RTMDet's two named outputs are the stricter test
+DET_EVERY = 5  # track(): frames per person-detector run (new people show up within 5 frames)
+PERSON_DETECTORS = (RTMDet, YOLOX)
+
+
+@dataclass
+class TrackedFrame:
+    """One frame of DWposeDetector.track: its index, time in seconds (None when unknown), the pose map
+    (uint8 RGB at the image_resolution size) and the poses it shows (with track_ids, in pixels of the
+    detect_resolution canvas)."""
+
+    index: int
+    time: float | None
+    pose_map: np.ndarray
+    poses: Poses  # tried in this order: RTMDet's two named outputs are the stricter test
 
 
 class DWposeDetector:
@@ -146,6 +161,7 @@ class DWposeDetector:
         options: PoseMapOptions | None = None,
         det_threshold: float | None = None,
         image_and_json: bool = False,
+        track: bool = False,
         **keywords,
     ):
         """The pose map of `image` as a PIL image (output_type="pil") or a uint8 array ("np").
@@ -157,7 +173,8 @@ class DWposeDetector:
         controlnet_aux spellings work too: `input_image=` for `image`, `hand_and_face=` for include_hand
         and include_face, `return_pil=`, and output_type=None (a PIL image in gives PIL out, an array
         gives an array). `image_and_json=True` gives (pose map, OpenPose JSON dict) per image, the
-        keypoints in pixels of the detect_resolution canvas.
+        keypoints in pixels of the detect_resolution canvas. `track=True` (frames of one video): the maps
+        of `track()`, with identities kept and the detector run every DET_EVERY frames.
         """
         image, output_type, map_options = _controlnet_aux_arguments(image, output_type, keywords)
         if output_type not in ("pil", "np"):
@@ -170,9 +187,76 @@ class DWposeDetector:
             result = Image.fromarray(canvas) if output_type == "pil" else canvas
             return (result, poses.to_openpose_json(options.threshold)) if image_and_json else result
 
+        if track:
+            frames = self.track(image, detect_resolution=detect_resolution, image_resolution=image_resolution,
+                                options=options, det_threshold=det_threshold)
+            maps = [Image.fromarray(f.pose_map) if output_type == "pil" else f.pose_map for f in frames]
+            if image_and_json:
+                raise TypeError("image_and_json=True with track=True: use detector.track(), whose results carry "
+                                "the poses")
+            return maps
         if isinstance(image, (list, tuple)):
             return [pose_map(frame) for frame in image]
         return pose_map(image)
+
+    def track(
+        self,
+        frames,
+        det_every: int = DET_EVERY,
+        smooth: bool = False,
+        max_people: int | None = None,
+        people=None,
+        *,
+        detect_resolution: int | None = 512,
+        image_resolution: int = 512,
+        options: PoseMapOptions | None = None,
+        det_threshold: float | None = None,
+        fallback_whole_image: bool = False,
+        fps: float = 30.0,
+        min_cutoff: float = 1.0,
+        beta: float = 0.05,
+        d_cutoff: float = 1.0,
+        **map_options,
+    ) -> Iterator[TrackedFrame]:
+        """Pose maps of the frames of one video, lazily, one TrackedFrame per frame.
+
+        `frames`: an iterable of images (PIL or arrays; their times are index / `fps`), or a video file
+        path (read with PyAV: its own timestamps, upright). Identities are kept across frames
+        (Poses.track_ids). The person detector runs every `det_every` frames; in between, each person's
+        box comes from its keypoints on the previous frame, and a person whose keypoint scores collapse is
+        re-detected at once. On a frame where the detector runs, the keypoints equal detect() on that frame
+        bit for bit (before `smooth`). Frames with nobody give no people and a black map (the whole-image
+        fallback only with `fallback_whole_image=True`). `max_people`: at most that many, biggest first;
+        `people`: "largest", "center" or a list of track ids to keep. `smooth`: a One-Euro filter per
+        keypoint (min_cutoff Hz, beta, d_cutoff Hz) driven by the frame times.
+        """
+        from .tracking import PoseSmoother, PoseTracker, collapsed, keypoint_boxes, select_people
+
+        if isinstance(det_every, bool) or not isinstance(det_every, (int, np.integer)) or det_every < 1:
+            raise ValueError(f"det_every must be a positive integer, got {det_every!r}")
+        options = PoseMapOptions.build(options, **map_options)
+        tracker, smoother = PoseTracker(), PoseSmoother(min_cutoff, beta, d_cutoff) if smooth else None
+        previous = None
+        for index, time, image in _timed_frames(frames, fps):
+            rgb = HWC3(image)
+            detect_image = rgb if detect_resolution is None else resize_image(rgb, detect_resolution)
+            size = detect_image.shape[:2]
+            poses = None
+            if previous is not None and len(previous) and index % det_every and (previous.height, previous.width) == size:
+                poses = self._detect(detect_image, keypoint_boxes(previous), None, fallback=False)
+                poses.box_scores[:] = previous.box_scores
+                if collapsed(poses).any():
+                    poses = None
+            if poses is None:
+                poses = self._detect(detect_image, None, det_threshold, fallback=fallback_whole_image)
+            poses.track_ids = tracker.assign(poses)
+            previous = poses
+            shown = poses.subset(select_people(poses, max_people, people))
+            if smoother is not None:
+                shown = smoother(shown, time if time is not None else index / fps)
+            canvas = draw_poses(shown, options)
+            out_h, out_w = resized_shape(rgb.shape[0], rgb.shape[1], image_resolution)
+            yield TrackedFrame(index, time, cv2.resize(canvas, (out_w, out_h), interpolation=cv2.INTER_LINEAR), shown)
 
     def to(self, device) -> "DWposeDetector":
         """controlnet_aux compatibility (`.from_pretrained(...).to("cuda")`): returns the detector
@@ -180,20 +264,39 @@ class DWposeDetector:
         CoreML or DirectML when the installed onnxruntime has them, then the CPU)."""
         return self
 
-    def _detect(self, image: np.ndarray, boxes, det_threshold) -> Poses:
-        """detect() for an RGB uint8 array."""
+    def _detect(self, image: np.ndarray, boxes, det_threshold, fallback: bool | None = None) -> Poses:
+        """detect() for an RGB uint8 array (`fallback`: the whole-image box when nobody is found; default
+        the detector's fallback_whole_image)."""
         height, width = image.shape[:2]
         if boxes is None:
             boxes, box_scores = self.detector(image, det_threshold)
         else:
             boxes = _checked_boxes(boxes)
             box_scores = np.ones(len(boxes), dtype=np.float32)
-        if len(boxes) == 0 and self.fallback_whole_image:
+        if len(boxes) == 0 and (self.fallback_whole_image if fallback is None else fallback):
             boxes, box_scores = np.array([[0.0, 0.0, width, height]]), np.zeros(1, dtype=np.float32)
         if len(boxes) == 0:
             return Poses.empty(width, height)
         keypoints, scores = coco_to_openpose(*pad_to_whole_body(*self.pose_model(image, boxes)))
         return Poses(keypoints, scores, boxes.astype(np.float32), box_scores.astype(np.float32), width, height)
+
+
+def _timed_frames(frames, fps: float):
+    """(index, time in seconds or None, image) for a video path or an iterable of images."""
+    if isinstance(frames, (str, os.PathLike)):
+        from .video import read_video
+
+        for frame in read_video(frames):
+            yield frame.index, frame.time, frame.image
+        return
+    if isinstance(frames, Image.Image) or (isinstance(frames, np.ndarray) and frames.ndim <= 3):
+        raise TypeError("track() takes the frames of a video (an iterable of images) or a video file path, "
+                        "not a single image; use detect() or annotate() for one image")
+    for index, frame in enumerate(frames):
+        if hasattr(frame, "image") and hasattr(frame, "time"):  # video.VideoFrame: its own index and time
+            yield frame.index, frame.time, frame.image
+        else:
+            yield index, index / fps, frame
 
 
 def _controlnet_aux_arguments(image, output_type, keywords: dict):

@@ -84,7 +84,8 @@ class Poses:
     keypoints: float32 (N, 134, 2); scores: float32 (N, 134); boxes: float32 (N, 4) x1 y1 x2 y2;
     box_scores: float32 (N,), 0 for the whole-image box used when no person was detected;
     width, height: the image size; exact_keypoints: the float64 keypoints the renderer draws
-    from (float32 rounding could move a truncated pixel coordinate by one).
+    from (float32 rounding could move a truncated pixel coordinate by one); track_ids: int64 (N,)
+    identities across the frames of a video (DWposeDetector.track), else None.
     """
 
     exact_keypoints: np.ndarray
@@ -93,6 +94,7 @@ class Poses:
     box_scores: np.ndarray
     width: int
     height: int
+    track_ids: np.ndarray | None = None
 
     def __post_init__(self):
         with np.errstate(over="ignore"):  # coordinates beyond float32 become inf, as a cast should
@@ -112,7 +114,13 @@ class Poses:
         resized for detection): x scaled by width / self.width, y by height / self.height."""
         scale = np.array([float(width) / self.width, float(height) / self.height])
         return Poses(self.exact_keypoints * scale, self.scores.copy(), (self.boxes * np.tile(scale, 2)).astype(np.float32),
-                     self.box_scores.copy(), int(width), int(height))
+                     self.box_scores.copy(), int(width), int(height), track_ids=self.track_ids)
+
+    def subset(self, indices) -> "Poses":
+        """The persons at `indices`, in that order."""
+        indices = np.asarray(indices, dtype=np.int64)
+        return Poses(self.exact_keypoints[indices], self.scores[indices], self.boxes[indices], self.box_scores[indices],
+                     self.width, self.height, None if self.track_ids is None else self.track_ids[indices])
 
     def visible(self, threshold: float = THRESHOLD) -> np.ndarray:
         """bool (N, 134): which points are shown at `threshold` (see visible_mask)."""
@@ -146,12 +154,15 @@ class Poses:
             face = None
             if visible[n, FACE].any():
                 face = flat(n, FACE) + flat(n, slice(R_EYE, R_EYE + 1)) + flat(n, slice(L_EYE, L_EYE + 1))
-            people.append({
+            person = {
                 "pose_keypoints_2d": flat(n, BODY),
                 "face_keypoints_2d": face,
                 "hand_left_keypoints_2d": flat(n, LEFT_HAND) if visible[n, LEFT_HAND].any() else None,
                 "hand_right_keypoints_2d": flat(n, RIGHT_HAND) if visible[n, RIGHT_HAND].any() else None,
-            })
+            }
+            if self.track_ids is not None:
+                person["track_id"] = int(self.track_ids[n])
+            people.append(person)
         return {"people": people, "animals": [], "canvas_width": self.width, "canvas_height": self.height}
 
     def save_openpose_json(self, path: str | os.PathLike, threshold: float = THRESHOLD) -> None:

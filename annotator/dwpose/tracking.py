@@ -1,0 +1,199 @@
+"""Identities across video frames, person boxes between detector runs, and One-Euro smoothing.
+
+Used by DWposeDetector.track. Matching is greedy on a similarity that averages the box IoU and an
+OKS-like keypoint similarity; a track not seen for `max_missed` frames ends, and a person nobody
+matches gets a new id. Between detector runs each person's box is the box of its visible body
+keypoints on the previous frame, widened as the detector's boxes are wider than the keypoints.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .poses import BODY, THRESHOLD, Poses
+
+KEYPOINT_BOX_PADDING = 1.2  # a detector box reaches past the outermost keypoints (head top, feet)
+OKS_SIGMA = 0.1  # relative keypoint spread, as COCO's typical body sigmas
+MIN_SIMILARITY = 0.2  # below this a pose is not the same person
+COLLAPSED = 0.3  # a track whose mean body score falls below this is re-detected
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box of `a` (N, 4) with every box of `b` (M, 4): (N, M)."""
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area = lambda boxes: np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0, None), axis=1)  # noqa: E731
+    union = area(a)[:, None] + area(b)[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def keypoint_similarity(a_points, a_shown, b_points, b_shown, scale: float) -> float:
+    """OKS-like: mean of exp(-d^2 / (2 (scale * OKS_SIGMA)^2)) over the body points both show."""
+    both = a_shown & b_shown
+    if not both.any() or scale <= 0:
+        return 0.0
+    d2 = np.sum((a_points[both] - b_points[both]) ** 2, axis=1)
+    return float(np.mean(np.exp(-d2 / (2 * (scale * OKS_SIGMA) ** 2))))
+
+
+def keypoint_boxes(poses: Poses, threshold: float = THRESHOLD) -> np.ndarray:
+    """For each person, the box of its visible body points widened by KEYPOINT_BOX_PADDING: (N, 4)
+    x1 y1 x2 y2. Where the points say too little (fewer than two, or spanning under a tenth of the
+    person's box either way), the person's box as it was."""
+    boxes = poses.boxes.astype(np.float64).copy()
+    shown = poses.visible(threshold)[:, BODY]
+    for n in range(len(poses)):
+        points = poses.exact_keypoints[n, BODY][shown[n]]
+        if len(points) < 2:
+            continue
+        low, high = points.min(axis=0), points.max(axis=0)
+        if ((high - low) < 0.1 * (boxes[n, 2:] - boxes[n, :2])).any():
+            continue
+        center, half = (low + high) / 2, (high - low) / 2 * KEYPOINT_BOX_PADDING
+        boxes[n] = [*(center - half), *(center + half)]
+    return boxes
+
+
+def collapsed(poses: Poses) -> np.ndarray:
+    """Which persons' body keypoint scores collapsed (mean below COLLAPSED): they are re-detected."""
+    if len(poses) == 0:
+        return np.zeros(0, bool)
+    return poses.scores[:, BODY].mean(axis=1) < COLLAPSED
+
+
+@dataclass
+class _Track:
+    track_id: int
+    box: np.ndarray
+    points: np.ndarray
+    shown: np.ndarray
+    missed: int = 0
+
+
+@dataclass
+class PoseTracker:
+    """Gives the persons of successive frames their track ids."""
+
+    max_missed: int = 10  # frames a track survives unseen (short occlusions)
+    tracks: list = field(default_factory=list)
+    next_id: int = 0
+
+    def assign(self, poses: Poses) -> np.ndarray:
+        """Track ids (N,) int64 for the persons of this frame, matching the live tracks."""
+        shown = poses.visible()[:, BODY]
+        points = poses.exact_keypoints[:, BODY]
+        boxes = poses.boxes.astype(np.float64)
+        ids = np.full(len(poses), -1, dtype=np.int64)
+        if self.tracks and len(poses):
+            ious = box_iou(np.stack([t.box for t in self.tracks]), boxes)
+            pairs = []
+            for i, track in enumerate(self.tracks):
+                scale = math.sqrt(max(np.prod(np.clip(track.box[2:] - track.box[:2], 0, None)), 1.0))
+                for j in range(len(poses)):
+                    oks = keypoint_similarity(track.points, track.shown, points[j], shown[j], scale)
+                    pairs.append((0.5 * ious[i, j] + 0.5 * oks, i, j))
+            used_tracks, used_poses = set(), set()
+            for similarity, i, j in sorted(pairs, reverse=True):
+                if similarity < MIN_SIMILARITY or i in used_tracks or j in used_poses:
+                    continue
+                used_tracks.add(i)
+                used_poses.add(j)
+                ids[j] = self.tracks[i].track_id
+        by_id = {t.track_id: t for t in self.tracks}
+        for j in range(len(poses)):
+            if ids[j] < 0:
+                ids[j] = self.next_id
+                self.next_id += 1
+            by_id[int(ids[j])] = _Track(int(ids[j]), boxes[j], points[j].copy(), shown[j].copy())
+        seen = set(ids.tolist())
+        for track in self.tracks:
+            if track.track_id not in seen:
+                track.missed += 1
+        self.tracks = [t for t in by_id.values() if t.missed <= self.max_missed]
+        return ids
+
+
+def select_people(poses: Poses, max_people: int | None = None, people=None) -> np.ndarray:
+    """Indices of the persons kept: `people` = "largest" (the biggest box), "center" (the box nearest the
+    image centre), or a list of track ids; then at most `max_people`, biggest boxes first."""
+    order = np.arange(len(poses))
+    areas = np.prod(np.clip(poses.boxes[:, 2:] - poses.boxes[:, :2], 0, None), axis=1)
+    if isinstance(people, str):
+        if people not in ("largest", "center"):
+            raise ValueError(f"people must be 'largest', 'center' or a list of track ids, got {people!r}")
+        if len(poses) == 0:
+            return order
+        if people == "largest":
+            return order[[int(np.argmax(areas))]]
+        centers = (poses.boxes[:, :2] + poses.boxes[:, 2:]) / 2
+        distance = np.hypot(centers[:, 0] - poses.width / 2, centers[:, 1] - poses.height / 2)
+        return order[[int(np.argmin(distance))]]
+    if people is not None:
+        wanted = {int(i) for i in people}
+        order = np.array([i for i in order if poses.track_ids is not None and int(poses.track_ids[i]) in wanted],
+                         dtype=np.int64)
+    if max_people is not None:
+        order = order[np.argsort(-areas[order], kind="stable")][:max(0, int(max_people))]
+        order = np.sort(order)
+    return order
+
+
+class OneEuroFilter:
+    """The One-Euro filter (Casiez, Roussel, Vogel, CHI 2012) on arrays, driven by timestamps in seconds.
+
+    `min_cutoff` (Hz) sets the smoothing of slow motion, `beta` how fast the cutoff rises with speed,
+    `d_cutoff` (Hz) the smoothing of the speed estimate. Elements that are NaN start afresh.
+    """
+
+    def __init__(self, min_cutoff: float = 1.0, beta: float = 0.05, d_cutoff: float = 1.0):
+        self.min_cutoff, self.beta, self.d_cutoff = float(min_cutoff), float(beta), float(d_cutoff)
+        self.value = self.speed = None
+        self.time = None
+
+    @staticmethod
+    def _alpha(cutoff, dt):
+        tau = 1.0 / (2 * math.pi * cutoff)
+        return 1.0 / (1.0 + tau / dt)
+
+    def __call__(self, x: np.ndarray, t: float) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if self.value is None or self.time is None or t <= self.time:
+            self.value, self.speed, self.time = x.copy(), np.zeros_like(x), t
+            return x.copy()
+        dt = t - self.time
+        fresh = np.isnan(self.value) | np.isnan(x)
+        speed = (x - self.value) / dt
+        speed_alpha = self._alpha(self.d_cutoff, dt)
+        self.speed = np.where(fresh, 0.0, speed_alpha * speed + (1 - speed_alpha) * self.speed)
+        cutoff = self.min_cutoff + self.beta * np.abs(self.speed)
+        alpha = self._alpha(cutoff, dt)
+        self.value = np.where(fresh, x, alpha * x + (1 - alpha) * self.value)
+        self.time = t
+        return self.value.copy()
+
+
+class PoseSmoother:
+    """A One-Euro filter per track and keypoint, in pixel space; a point that disappears starts afresh."""
+
+    def __init__(self, min_cutoff: float = 1.0, beta: float = 0.05, d_cutoff: float = 1.0):
+        self.settings = (min_cutoff, beta, d_cutoff)
+        self.filters: dict = {}
+
+    def __call__(self, poses: Poses, time: float) -> Poses:
+        if poses.track_ids is None or len(poses) == 0:
+            return poses
+        shown = poses.visible()
+        keypoints = poses.exact_keypoints.copy()
+        for n, track_id in enumerate(poses.track_ids.tolist()):
+            flt = self.filters.setdefault(track_id, OneEuroFilter(*self.settings))
+            points = np.where(shown[n][:, None], keypoints[n], np.nan)
+            smoothed = flt(points, time)
+            keypoints[n] = np.where(shown[n][:, None], smoothed, keypoints[n])
+        live = set(poses.track_ids.tolist())
+        self.filters = {k: v for k, v in self.filters.items() if k in live}
+        return Poses(keypoints, poses.scores, poses.boxes, poses.box_scores, poses.width, poses.height,
+                     track_ids=poses.track_ids)

@@ -1,0 +1,199 @@
+"""Video: DWposeDetector.track (identities, the detector schedule, empty frames, who is kept, smoothing),
+PyAV in and out, and `python -m annotator.dwpose video`. Clips are made here from synthetic frames and
+stand-in models whose truth is known: a detector stand-in with fixed boxes and the marker pose model,
+whose keypoints are the brightest column and row of each crop."""
+
+import json
+
+import numpy as np
+import pytest
+
+import stand_in_models as sim
+from annotator.dwpose import DWposeDetector
+from annotator.dwpose.tracking import OneEuroFilter
+from conftest import CROWD_BOXES_416
+
+av = pytest.importorskip("av")
+pytestmark = pytest.mark.requires_video
+
+SIZE = 416  # frames of 416 x 416: the stand-in detector's input size, letterbox ratio 1, boxes in pixels
+
+
+class Counting:
+    """A session that counts its runs (the detector schedule)."""
+
+    def __init__(self, session):
+        self.session, self.runs = session, 0
+
+    def __getattr__(self, name):
+        return getattr(self.session, name)
+
+    def run(self, *args, **kwargs):
+        self.runs += 1
+        return self.session.run(*args, **kwargs)
+
+
+def marker_frame(x, y, size=SIZE, side=6):
+    frame = np.zeros((size, size, 3), dtype=np.uint8)
+    frame[int(y):int(y) + side, int(x):int(x) + side] = 255
+    return frame
+
+
+@pytest.fixture(scope="module")
+def one_box(model_dir):
+    return sim.save(sim.yolox_people_model([(80, 60, 340, 380)]), model_dir / "yolox_one_box.onnx")
+
+
+@pytest.fixture
+def crowd(crowd_yolox, marker_pose):
+    return DWposeDetector(crowd_yolox, marker_pose)
+
+
+def crowd_clip(count=12):
+    rng = np.random.default_rng(3)
+    return [rng.integers(0, 80, (SIZE, SIZE, 3), dtype=np.uint8) for _ in range(count)]
+
+
+def test_track_yields_lazily_and_keeps_identities(crowd):
+    frames = crowd_clip(12)
+    results = crowd.track(iter(frames), det_every=4, detect_resolution=None, image_resolution=256)
+    first = next(results)  # a generator: one frame at a time
+    assert first.index == 0 and first.time == 0.0 and len(first.poses) == 6
+    rest = list(results)
+    assert [r.index for r in rest] == list(range(1, 12))
+    for result in [first, *rest]:
+        assert sorted(result.poses.track_ids.tolist()) == [0, 1, 2, 3, 4, 5]  # the same six people
+        assert result.pose_map.shape == (256, 256, 3)
+        ids = result.poses.to_openpose_json()["people"]
+        assert [p["track_id"] for p in ids] == result.poses.track_ids.tolist()
+
+
+def test_detector_runs_every_k_frames_and_its_frames_equal_detect(crowd):
+    crowd.detector.session = Counting(crowd.detector.session)
+    frames = crowd_clip(10)
+    results = list(crowd.track(frames, det_every=4, detect_resolution=None))
+    assert crowd.detector.session.runs == 3  # frames 0, 4, 8
+    for result in results[::4]:
+        expected = crowd.detect(frames[result.index])
+        np.testing.assert_array_equal(result.poses.exact_keypoints, expected.exact_keypoints)
+        np.testing.assert_array_equal(result.poses.scores, expected.scores)
+
+
+def test_frames_with_nobody_give_empty_poses_and_black_maps(empty_yolox, marker_pose):
+    detector = DWposeDetector(empty_yolox, marker_pose)
+    results = list(detector.track([marker_frame(100, 100)] * 3, image_resolution=128))
+    assert all(len(r.poses) == 0 and not r.pose_map.any() for r in results)
+    fallback = list(detector.track([marker_frame(100, 100)], fallback_whole_image=True))
+    assert len(fallback[0].poses) == 1
+
+
+def test_who_is_kept(crowd):
+    frames = crowd_clip(2)
+    areas = {i: (x2 - x1) * (y2 - y1) for i, (x1, y1, x2, y2) in enumerate(CROWD_BOXES_416)}
+    largest = list(crowd.track(frames, people="largest", detect_resolution=None))
+    assert all(len(r.poses) == 1 for r in largest)
+    box = largest[0].poses.boxes[0]
+    assert np.prod(box[2:] - box[:2]) == pytest.approx(max(areas.values()), rel=1e-3)
+    two = list(crowd.track(frames, max_people=2, detect_resolution=None))
+    assert all(len(r.poses) == 2 for r in two)
+    chosen = list(crowd.track(frames, people=[1, 4], detect_resolution=None))
+    assert [sorted(r.poses.track_ids.tolist()) for r in chosen] == [[1, 4], [1, 4]]
+    center = list(crowd.track(frames, people="center", detect_resolution=None))
+    assert len(center[0].poses) == 1
+    with pytest.raises(ValueError, match="people must be"):
+        list(crowd.track(frames, people="tallest"))
+    with pytest.raises(ValueError, match="det_every"):
+        list(crowd.track(frames, det_every=0))
+
+
+def mean_motion(results) -> float:
+    points = np.stack([r.poses.exact_keypoints[0, 0] for r in results])
+    return float(np.mean(np.linalg.norm(np.diff(points, axis=0), axis=1)))
+
+
+def test_smoothing_stills_a_jittering_subject_and_follows_a_pan(one_box, marker_pose):
+    detector = DWposeDetector(one_box, marker_pose)
+    rng = np.random.default_rng(0)
+    still = [marker_frame(200 + rng.integers(-2, 3), 200 + rng.integers(-2, 3)) for _ in range(60)]
+    raw = list(detector.track(still, det_every=1, detect_resolution=None))
+    smooth = list(detector.track(still, det_every=1, detect_resolution=None, smooth=True))
+    assert mean_motion(raw) > 0.5
+    assert mean_motion(smooth) * 3 <= mean_motion(raw)
+
+    step = 3.0  # a steady pan: 3 px per frame at 30 fps
+    pan = [marker_frame(120 + step * i, 200) for i in range(50)]
+    raw = list(detector.track(pan, det_every=1, detect_resolution=None))
+    smooth = list(detector.track(pan, det_every=1, detect_resolution=None, smooth=True))
+    lag = [abs(s.poses.exact_keypoints[0, 0, 0] - r.poses.exact_keypoints[0, 0, 0]) for s, r in zip(smooth, raw)]
+    assert np.mean(lag[10:]) <= step  # at most one frame's motion behind, once it has settled
+
+
+def test_one_euro_filter_restarts_where_a_point_comes_back():
+    flt = OneEuroFilter()
+    assert flt(np.array([1.0, 2.0]), 0.0).tolist() == [1.0, 2.0]
+    assert flt(np.array([1.0, 2.0]), 0.1).tolist() == [1.0, 2.0]  # a still point stays where it is
+    moved = flt(np.array([np.nan, 4.0]), 0.2)
+    assert np.isnan(moved[0]) and 2.0 < moved[1] < 4.0
+    assert flt(np.array([9.0, 4.0]), 0.3)[0] == 9.0  # back after a gap: starts afresh, no lag
+
+
+def write_clip(path, frames, fps=25):
+    from annotator.dwpose.video import VideoWriter
+
+    with VideoWriter(path, fps) as writer:
+        for i, frame in enumerate(frames):
+            writer.write(frame, i / fps)
+    return path
+
+
+def test_pyav_round_trip_keeps_count_rate_size_and_times(tmp_path):
+    from annotator.dwpose.video import read_video, resample, video_info
+
+    frames = [marker_frame(20 + 10 * i, 40, size=96) for i in range(15)]
+    path = write_clip(tmp_path / "clip.mp4", [f[:, :95] for f in frames], fps=24)  # odd width: made even
+    info = video_info(path)
+    assert info["fps"] == pytest.approx(24) and info["frames"] == 15
+    back = list(read_video(path))
+    assert len(back) == 15 and back[0].image.shape == (96, 94, 3)
+    np.testing.assert_allclose([f.time for f in back], np.arange(15) / 24, atol=1e-3)
+    assert np.abs(back[3].image.astype(int) - frames[3][:, :94]).mean() < 3  # H.264 at crf 18
+    assert [f.time for f in resample(iter(back), 12)] == pytest.approx(np.arange(8) / 12)
+    assert len(list(read_video(path, start=0.2, end=0.4))) == 5
+
+
+def test_video_command_writes_mp4_jsonl_and_frames(tmp_path, crowd_yolox, marker_pose):
+    from annotator.dwpose.__main__ import main
+    from annotator.dwpose.video import read_video
+
+    clip = write_clip(tmp_path / "dance.mp4", crowd_clip(9))
+    out = tmp_path / "out"
+    assert main(["video", str(clip), "--out", str(out), "--det", str(crowd_yolox), "--pose", str(marker_pose),
+                 "--det-every", "3", "--frames", "--image-resolution", "256", "--smooth"]) == 0
+    lines = [json.loads(line) for line in (out / "dance.jsonl").read_text().splitlines()]
+    assert [line["frame"] for line in lines] == list(range(9))
+    assert lines[4]["time"] == pytest.approx(4 / 25, abs=1e-3)
+    assert all(len(line["people"]) == 6 and {p["track_id"] for p in line["people"]} == set(range(6))
+               for line in lines)
+    assert (lines[0]["canvas_width"], lines[0]["canvas_height"]) == (512, 512)
+    video = list(read_video(out / "dance_pose.mp4"))
+    assert len(video) == 9 and video[0].image.shape == (256, 256, 3)
+    assert sorted(p.name for p in (out / "dance").iterdir()) == [f"{i:06d}.png" for i in range(9)]
+
+
+def test_broken_and_truncated_videos_are_reported_and_the_work_kept(tmp_path, crowd_yolox, marker_pose, capsys):
+    from annotator.dwpose.__main__ import main
+    from annotator.dwpose.video import read_video
+
+    # Matroska streams: a cut-off file still decodes up to the cut (a cut MP4 loses its index at the end).
+    whole = write_clip(tmp_path / "whole.mkv", crowd_clip(40)).read_bytes()
+    (tmp_path / "cut.mkv").write_bytes(whole[: len(whole) * 2 // 3])
+    (tmp_path / "junk.mp4").write_bytes(b"not a video at all")
+    out = tmp_path / "out"
+    code = main(["video", str(tmp_path / "junk.mp4"), str(tmp_path / "cut.mkv"), "--out", str(out),
+                 "--det", str(crowd_yolox), "--pose", str(marker_pose)])
+    err = capsys.readouterr().err
+    assert code == 1 and "junk.mp4: not a readable video" in err
+    done = (out / "cut.jsonl").read_text().splitlines()
+    assert 5 < len(done) < 40 and all(json.loads(line)["people"] for line in done)
+    assert f"cut.mkv: the video ends early (truncated?)" in err and f"the last frame decoded was frame {len(done) - 1}" in err
+    assert len(list(read_video(out / "cut_pose.mp4"))) == len(done)  # the mp4 was closed properly
