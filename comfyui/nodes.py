@@ -175,6 +175,9 @@ class DWPosePreprocessor:
                 "detect_at_input_size": ("BOOLEAN", {"default": False,
                                                      "tooltip": "Detect on the frame at its own size (more "
                                                                 "precise for small hands; slower)"}),
+                "tracking": ("BOOLEAN", {"default": False,
+                                         "tooltip": "The frames are one video: keep identities (track_id), "
+                                                    "run the person detector every 5 frames"}),
             },
         }
 
@@ -185,7 +188,7 @@ class DWPosePreprocessor:
 
     def estimate_pose(self, image, detect_body=True, detect_hand=True, detect_face=True, detect_foot=False,
                       resolution=512, bbox_detector=None, pose_estimator=None, style="controlnet",
-                      scale_stick_for_xinsr_cn=False, detect_at_input_size=False):
+                      scale_stick_for_xinsr_cn=False, detect_at_input_size=False, tracking=False):
         check_image(image)
         xinsir = scale_stick_for_xinsr_cn in (True, "enable")  # comfyui_controlnet_aux's widget says "enable"
         options = dwpose.PoseMapOptions(include_body=detect_body, include_hand=detect_hand,
@@ -194,11 +197,20 @@ class DWPosePreprocessor:
         detector = get_detector(bbox_detector, pose_estimator)
         check_interrupted, advance = _comfy_hooks(len(image))
         height, width = image.shape[1:3]
+        detect_resolution = None if detect_at_input_size else resolution
+
+        def frames():  # converted one at a time, Cancel checked before each
+            for frame in image:
+                check_interrupted()
+                yield frame_to_uint8(frame)
+
+        if tracking:
+            results = ((f.pose_map, f.poses) for f in detector.track(frames(), detect_resolution=detect_resolution,
+                                                                     image_resolution=resolution, options=options))
+        else:
+            results = (detector.annotate(frame, detect_resolution, resolution, options=options) for frame in frames())
         pose_maps, keypoints = [], []
-        for frame in image:
-            check_interrupted()
-            pose_map, poses = detector.annotate(frame_to_uint8(frame), None if detect_at_input_size else resolution,
-                                                resolution, options=options)
+        for pose_map, poses in results:
             pose_maps.append(pose_map)
             keypoints.append(comfy_pose_keypoint(poses, width, height, detect_hand, detect_face))
             advance()

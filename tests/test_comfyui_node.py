@@ -320,3 +320,16 @@ def test_style_xinsir_and_input_size_widgets(node_class, weights, reference, fra
     expected, poses = reference.annotate(frames[0], None, 256)
     assert np.array_equal(np.rint(pose_images[0].numpy() * 255).astype(np.uint8), expected)
     assert pose_keypoint[0]["people"][0]["pose_keypoints_2d"] == poses.to_openpose_json()["people"][0]["pose_keypoints_2d"]
+
+
+def test_tracking_switch_gives_the_librarys_tracked_maps_and_ids(node_class, weights, reference, frames):
+    # (The random pose stand-in's keypoints are chaotic, so which ids survive is not checked here;
+    # tests/test_video.py checks identities with the marker stand-in.)
+    clip = [frames[0]] * 4
+    pose_images, pose_keypoint = call_node(node_class, image=as_comfy_image(clip), resolution=256, tracking=True,
+                                           **weights)
+    expected = list(reference.track(clip, detect_resolution=256, image_resolution=256))
+    assert tuple(pose_images.shape[:1]) == (4,)
+    for pose_image, frame_json, result in zip(pose_images, pose_keypoint, expected):
+        assert np.array_equal(np.rint(pose_image.numpy() * 255).astype(np.uint8), result.pose_map)
+        assert [p["track_id"] for p in frame_json["people"]] == result.poses.track_ids.tolist()

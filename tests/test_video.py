@@ -197,3 +197,25 @@ def test_broken_and_truncated_videos_are_reported_and_the_work_kept(tmp_path, cr
     assert 5 < len(done) < 40 and all(json.loads(line)["people"] for line in done)
     assert f"cut.mkv: the video ends early (truncated?)" in err and f"the last frame decoded was frame {len(done) - 1}" in err
     assert len(list(read_video(out / "cut_pose.mp4"))) == len(done)  # the mp4 was closed properly
+
+
+def test_phone_videos_with_rotation_metadata_come_out_upright(tmp_path):
+    """A phone records sensor-wide frames and a track matrix saying "turn 90 degrees clockwise to show"
+    (tkhd matrix [0, 1, 0; -1, 0, 0], which FFmpeg reports as a display rotation of -90)."""
+    import struct
+
+    from annotator.dwpose.video import read_video
+
+    frame = np.zeros((32, 64, 3), dtype=np.uint8)
+    frame[:, :8] = 255  # a white stripe on the sensor's left edge
+    path = write_clip(tmp_path / "plain.mp4", [frame] * 3)
+    data = path.read_bytes()
+    identity = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    turned = struct.pack(">9I", 0, 0x10000, 0, 0xFFFF0000, 0, 0, 0, 0, 0x40000000)
+    at = data.find(identity, data.find(b"tkhd"))
+    assert at > 0
+    phone = tmp_path / "phone.mp4"
+    phone.write_bytes(data[:at] + turned + data[at + len(identity):])
+    (upright, *_) = list(read_video(phone))
+    assert upright.image.shape == (64, 32, 3)  # portrait
+    assert upright.image[:6].mean() > 200 and upright.image[-20:].mean() < 30  # the stripe is now on top
