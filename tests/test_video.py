@@ -219,3 +219,28 @@ def test_phone_videos_with_rotation_metadata_come_out_upright(tmp_path):
     (upright, *_) = list(read_video(phone))
     assert upright.image.shape == (64, 32, 3)  # portrait
     assert upright.image[:6].mean() > 200 and upright.image[-20:].mean() < 30  # the stripe is now on top
+
+
+def test_people_entering_leaving_and_coming_back(one_box, empty_yolox, marker_pose):
+    # The person detector is swapped between frames (track() is lazy): nobody, then one person, then a
+    # short occlusion (the id survives), then a long absence (a new id).
+    detector = DWposeDetector(one_box, marker_pose)
+    somebody, nobody = detector.detector, DWposeDetector(empty_yolox, marker_pose).detector
+    schedule = [nobody] * 3 + [somebody] * 4 + [nobody] * 3 + [somebody] * 3 + [nobody] * 14 + [somebody] * 2
+    frames = [marker_frame(200, 200)] * len(schedule)
+    ids = []
+    results = detector.track(frames, det_every=1, detect_resolution=None)
+    for who in schedule:
+        detector.detector = who
+        ids.append(next(results).poses.track_ids.tolist())
+    assert ids[:3] == [[]] * 3 and ids[3:7] == [[0]] * 4 and ids[7:10] == [[]] * 3
+    assert ids[10:13] == [[0]] * 3  # back after 3 frames: the same person
+    assert ids[27:] == [[1]] * 2  # back after 14 frames (more than 10): a new id
+
+
+def test_a_cut_to_another_size_runs_the_detector_at_once(crowd):
+    crowd.detector.session = Counting(crowd.detector.session)
+    frames = crowd_clip(3) + [np.zeros((300, 500, 3), np.uint8)] * 3
+    results = list(crowd.track(frames, det_every=100, detect_resolution=None))
+    assert crowd.detector.session.runs == 2  # frame 0, and frame 3 where the size changes
+    assert (results[3].poses.width, results[3].poses.height) == (500, 300)
