@@ -140,6 +140,22 @@ def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = 
         poses.save_npz(npz, options.threshold)
         return canvas, people_found_text(poses), canvas, str(png), str(json_file), str(npz)
 
+    def estimate_video(video, image_resolution, smooth, people):
+        """The pose video (H.264) and its jsonl for an uploaded video (the frames of one shot, tracked)."""
+        if not video:
+            raise gr.Error("Upload a video first.")
+        from annotator.dwpose.video import VideoError, write_pose_video
+
+        folder = new_output_folder(output_root.name)
+        try:
+            mp4, jsonl = write_pose_video(detector, video, folder, smooth=bool(smooth),
+                                          people=None if people == "all" else people,
+                                          image_resolution=int(image_resolution))
+        except (VideoError, ValueError, ImportError) as err:
+            raise gr.Error(f"Could not process this video: {err}") from err
+        frames = sum(1 for _ in open(jsonl, encoding="utf-8"))
+        return str(mp4), str(jsonl), f"{frames} frames."
+
     def generate(pose_map, prompt, negative_prompt, steps, guidance_scale, seed):
         if pose_map is None:
             raise gr.Error("Run the pose estimation first: the pose map is the ControlNet condition.")
@@ -196,6 +212,22 @@ def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = 
                     png_download = gr.DownloadButton("Download PNG", elem_id="download_png")
                     json_download = gr.DownloadButton("Download OpenPose JSON", elem_id="download_json")
                     npz_download = gr.DownloadButton("Download npz", elem_id="download_npz")
+
+        with gr.Accordion("Video: pose video and per-frame keypoints (people tracked)", open=False,
+                          elem_id="video_panel"):
+            with gr.Row():
+                with gr.Column():
+                    input_video = gr.Video(label="Video", sources=["upload"], elem_id="input_video")
+                    video_resolution = gr.Slider(*RESOLUTION_RANGE, value=512, step=64, label="Pose video resolution")
+                    smooth = gr.Checkbox(value=True, label="Smooth the keypoints (One-Euro)")
+                    people = gr.Radio(["all", "largest", "center"], value="all", label="People")
+                    video_button = gr.Button("Run on video", variant="primary", elem_id="video_button")
+                with gr.Column():
+                    pose_video = gr.Video(label="Pose video", interactive=False, elem_id="pose_video")
+                    jsonl_download = gr.File(label="Keypoints (jsonl)", elem_id="download_jsonl")
+                    video_info = gr.Textbox(label="Frames", interactive=False, elem_id="video_info")
+            video_button.click(estimate_video, [input_video, video_resolution, smooth, people],
+                               [pose_video, jsonl_download, video_info])
 
         with gr.Accordion("Generate with Stable Diffusion 1.5 + ControlNet OpenPose", open=generator is not None,
                           elem_id="generate_panel"):

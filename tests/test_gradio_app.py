@@ -235,3 +235,27 @@ def test_generation_with_a_tiny_sd15_checkpoint(serve, detector, photo, tmp_path
     run_estimate(client, handle_file(str(photo)), detect_resolution=256, image_resolution=64)
     generated = client.predict("a person", "", 1, 7.5, 0, api_name="/generate")
     assert Image.open(generated).size == (128, 64)  # the pose map's size: 3840x2160 -> 128x64
+
+
+def test_video_upload_gives_the_pose_video_and_jsonl(serve, detector, photo, tmp_path):
+    pytest.importorskip("av")
+    from gradio_client import handle_file
+
+    import gradio_dw_open_pose as demo
+    from annotator.dwpose.video import VideoWriter, read_video
+
+    image = np.asarray(ImageOps.exif_transpose(Image.open(photo)).convert("RGB").resize((640, 360)))
+    clip = tmp_path / "clip.mp4"
+    with VideoWriter(clip, 10) as writer:
+        for i in range(6):
+            writer.write(np.roll(image, 4 * i, axis=1), i / 10)
+    client = serve(demo.build_app(detector))
+    video, jsonl, text = client.predict(handle_file(str(clip)), 256, True, "all",
+                                        api_name="/estimate_video")
+    assert text == "6 frames."
+    lines = [json.loads(line) for line in open(jsonl, encoding="utf-8")]
+    assert [line["frame"] for line in lines] == list(range(6)) and all(line["people"] for line in lines)
+    assert all("track_id" in person for line in lines for person in line["people"])
+    video_path = video["video"] if isinstance(video, dict) else video
+    frames = list(read_video(video_path))
+    assert len(frames) == 6 and min(frames[0].image.shape[:2]) == 256

@@ -244,3 +244,12 @@ def test_a_cut_to_another_size_runs_the_detector_at_once(crowd):
     results = list(crowd.track(frames, det_every=100, detect_resolution=None))
     assert crowd.detector.session.runs == 2  # frame 0, and frame 3 where the size changes
     assert (results[3].poses.width, results[3].poses.height) == (500, 300)
+
+
+def test_call_with_track_gives_the_list_of_maps(crowd):
+    frames = crowd_clip(4)
+    maps = crowd(frames, track=True, detect_resolution=None, image_resolution=256)
+    expected = [r.pose_map for r in crowd.track(frames, detect_resolution=None, image_resolution=256)]
+    assert len(maps) == 4 and all(np.array_equal(np.asarray(m), e) for m, e in zip(maps, expected))
+    with pytest.raises(TypeError, match="not a single image"):
+        next(crowd.track(frames[0]))

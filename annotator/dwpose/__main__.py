@@ -132,9 +132,7 @@ def main(argv=None) -> int:
 def run_videos(args: argparse.Namespace) -> int:
     """Each video streamed through DWposeDetector.track into <name>_pose.mp4 and <name>.jsonl. A video that
     cannot be read, or breaks off, is reported; what was done is kept; the others go on (exit status 1)."""
-    import json
-
-    from .video import VideoError, VideoWriter, read_video, resample, video_info
+    from .video import VideoError, write_pose_video
 
     try:
         options = map_options(args)
@@ -146,27 +144,11 @@ def run_videos(args: argparse.Namespace) -> int:
     failed = []
     for path in map(Path, args.inputs):
         try:
-            fps = args.fps or video_info(path)["fps"] or 30.0
-            frames = read_video(path, args.start, args.end)
-            if args.fps:
-                frames = resample(frames, args.fps)
-            if args.frames:
-                (args.out / path.stem).mkdir(exist_ok=True)
-            with VideoWriter(args.out / f"{path.stem}_pose.mp4", fps) as writer, \
-                    open(args.out / f"{path.stem}.jsonl", "w", encoding="utf-8") as lines:
-                tracked = detector.track(frames, args.det_every, args.smooth, args.max_people, args.people,
-                                         detect_resolution=args.detect_resolution,
-                                         image_resolution=args.image_resolution, options=options, fps=fps)
-                first = None
-                for number, frame in enumerate(tqdm(tracked, desc=path.name, unit="frame")):
-                    first = frame.time if first is None else first
-                    time = frame.time - first  # the output starts at 0, keeping the input's spacing
-                    writer.write(frame.pose_map, time)
-                    lines.write(json.dumps({"frame": number, "time": round(time, 6),
-                                            **frame.poses.to_openpose_json(options.threshold)}) + "\n")
-                    lines.flush()  # complete up to the last frame, whatever happens next
-                    if args.frames:
-                        Image.fromarray(frame.pose_map).save(args.out / path.stem / f"{number:06d}.png")
+            write_pose_video(detector, path, args.out, det_every=args.det_every, smooth=args.smooth, fps=args.fps,
+                             start=args.start, end=args.end, png_frames=args.frames, max_people=args.max_people,
+                             people=args.people, detect_resolution=args.detect_resolution,
+                             image_resolution=args.image_resolution, options=options,
+                             progress=lambda frames: tqdm(frames, desc=path.name, unit="frame"))
         except (VideoError, OSError, ValueError) as err:
             tqdm.write(f"error: {path}: {err}", file=sys.stderr)
             failed.append(path)

@@ -10,6 +10,7 @@ import math
 import os
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -162,3 +163,43 @@ class VideoWriter:
 
 def _reason(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}".splitlines()[0]
+
+
+def write_pose_video(detector, path, out_dir, *, det_every: int | None = None, smooth: bool = False,
+                     fps: float | None = None, start: float | None = None, end: float | None = None,
+                     png_frames: bool = False, max_people: int | None = None, people=None,
+                     detect_resolution: int | None = 512, image_resolution: int = 512, options=None,
+                     progress=None) -> tuple:
+    """Stream the video at `path` through detector.track into <out_dir>/<name>_pose.mp4 and <name>.jsonl
+    (and <name>/<frame:06d>.png with `png_frames`); returns their paths. `fps` resamples; `progress` wraps
+    the frame iterator (e.g. a tqdm bar). On a VideoError the files hold every frame done so far."""
+    import json
+
+    from PIL import Image
+
+    path, out_dir = Path(path), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rate = fps or video_info(path)["fps"] or 30.0
+    frames = read_video(path, start, end)
+    if fps:
+        frames = resample(frames, fps)
+    if png_frames:
+        (out_dir / path.stem).mkdir(exist_ok=True)
+    mp4, jsonl = out_dir / f"{path.stem}_pose.mp4", out_dir / f"{path.stem}.jsonl"
+    kwargs = {} if det_every is None else {"det_every": det_every}
+    tracked = detector.track(frames, smooth=smooth, max_people=max_people, people=people, fps=rate,
+                             detect_resolution=detect_resolution, image_resolution=image_resolution, options=options,
+                             **kwargs)
+    threshold = getattr(options, "threshold", 0.3)
+    with VideoWriter(mp4, rate) as writer, open(jsonl, "w", encoding="utf-8") as lines:
+        first = None
+        for number, frame in enumerate(progress(tracked) if progress else tracked):
+            first = frame.time if first is None else first
+            time = frame.time - first  # the output starts at 0, keeping the input's spacing
+            writer.write(frame.pose_map, time)
+            lines.write(json.dumps({"frame": number, "time": round(time, 6),
+                                    **frame.poses.to_openpose_json(threshold)}) + "\n")
+            lines.flush()  # complete up to the last frame, whatever happens next
+            if png_frames:
+                Image.fromarray(frame.pose_map).save(out_dir / path.stem / f"{number:06d}.png")
+    return mp4, jsonl
