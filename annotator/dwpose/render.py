@@ -116,7 +116,8 @@ def draw_poses(poses: Poses, options: PoseMapOptions | None = None, **fields) ->
         return _draw_person_by_person(canvas, poses, options, stick_width)
     visible = poses.visible(options.threshold)
     points = poses.normalized(options.threshold, visible)
-    drawable = _drawable(points * np.array([float(poses.width), float(poses.height)]), visible)
+    with np.errstate(invalid="ignore", over="ignore"):  # absurd coordinates are simply not drawn
+        drawable = _drawable(points * np.array([float(poses.width), float(poses.height)]), visible)
     scale = (float(poses.width), float(poses.height))
     if options.include_body:
         canvas = draw_bodies(canvas, points[:, BODY], drawable[:, BODY], stick_width)
