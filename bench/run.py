@@ -240,18 +240,11 @@ def baseline_startup(spec: dict) -> dict:
     return {"first_s": time.perf_counter() - start}
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area = lambda boxes: np.prod(boxes[:, 2:] - boxes[:, :2], axis=1)  # noqa: E731
-    return inter / (area(a)[:, None] + area(b)[None, :] - inter)
-
-
 def detector_agreement(precision: str) -> list[dict]:
     """Real detectors on every shared photo: boxes in `precision` against fp32, matched by IoU."""
     from annotator.dwpose.detector import DWposeDetector
     from annotator.dwpose.images import HWC3, resize_image
+    from annotator.dwpose.tracking import box_iou
 
     rows = []
     photos = sorted(p for p in PHOTOS.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}

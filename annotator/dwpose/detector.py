@@ -21,7 +21,7 @@ from .weights import DET_FILENAME, DET_KIND, HF_REPO_ID, POSE_FILENAME, POSE_KIN
 from .yolox import YOLOX
 
 DET_EVERY = 5  # track(): frames per person-detector run (new people show up within 5 frames)
-PERSON_DETECTORS = (RTMDet, YOLOX)
+PERSON_DETECTORS = (RTMDet, YOLOX)  # tried in this order: RTMDet's two named outputs are the stricter test
 
 
 @dataclass
@@ -33,7 +33,7 @@ class TrackedFrame:
     index: int
     time: float | None
     pose_map: np.ndarray
-    poses: Poses  # tried in this order: RTMDet's two named outputs are the stricter test
+    poses: Poses
 
 
 class DWposeDetector:
@@ -145,11 +145,8 @@ class DWposeDetector:
         """
         options = PoseMapOptions.build(options, **map_options)
         image = HWC3(image)
-        detect_image = image if detect_resolution is None else resize_image(image, detect_resolution)
-        poses = self._detect(detect_image, None, det_threshold)
-        canvas = draw_poses(poses, options)
-        out_h, out_w = resized_shape(image.shape[0], image.shape[1], image_resolution)
-        return cv2.resize(canvas, (out_w, out_h), interpolation=cv2.INTER_LINEAR), poses
+        poses = self._detect(_detect_input(image, detect_resolution), None, det_threshold)
+        return _map_at(draw_poses(poses, options), image, image_resolution), poses
 
     def __call__(
         self,
@@ -188,13 +185,12 @@ class DWposeDetector:
             return (result, poses.to_openpose_json(options.threshold)) if image_and_json else result
 
         if track:
-            frames = self.track(image, detect_resolution=detect_resolution, image_resolution=image_resolution,
-                                options=options, det_threshold=det_threshold)
-            maps = [Image.fromarray(f.pose_map) if output_type == "pil" else f.pose_map for f in frames]
             if image_and_json:
                 raise TypeError("image_and_json=True with track=True: use detector.track(), whose results carry "
                                 "the poses")
-            return maps
+            frames = self.track(image, detect_resolution=detect_resolution, image_resolution=image_resolution,
+                                options=options, det_threshold=det_threshold)
+            return [Image.fromarray(f.pose_map) if output_type == "pil" else f.pose_map for f in frames]
         if isinstance(image, (list, tuple)):
             return [pose_map(frame) for frame in image]
         return pose_map(image)
@@ -239,7 +235,7 @@ class DWposeDetector:
         previous = None
         for index, time, image in _timed_frames(frames, fps):
             rgb = HWC3(image)
-            detect_image = rgb if detect_resolution is None else resize_image(rgb, detect_resolution)
+            detect_image = _detect_input(rgb, detect_resolution)
             size = detect_image.shape[:2]
             poses = None
             if previous is not None and len(previous) and index % det_every and (previous.height, previous.width) == size:
@@ -254,9 +250,7 @@ class DWposeDetector:
             shown = poses.subset(select_people(poses, max_people, people))
             if smoother is not None:
                 shown = smoother(shown, time if time is not None else index / fps)
-            canvas = draw_poses(shown, options)
-            out_h, out_w = resized_shape(rgb.shape[0], rgb.shape[1], image_resolution)
-            yield TrackedFrame(index, time, cv2.resize(canvas, (out_w, out_h), interpolation=cv2.INTER_LINEAR), shown)
+            yield TrackedFrame(index, time, _map_at(draw_poses(shown, options), rgb, image_resolution), shown)
 
     def to(self, device) -> "DWposeDetector":
         """controlnet_aux compatibility (`.from_pretrained(...).to("cuda")`): returns the detector
@@ -279,6 +273,17 @@ class DWposeDetector:
             return Poses.empty(width, height)
         keypoints, scores = coco_to_openpose(*pad_to_whole_body(*self.pose_model(image, boxes)))
         return Poses(keypoints, scores, boxes.astype(np.float32), box_scores.astype(np.float32), width, height)
+
+
+def _detect_input(rgb: np.ndarray, detect_resolution: int | None) -> np.ndarray:
+    """The image detection runs on: ControlNet's resize to `detect_resolution`, or the image itself (None)."""
+    return rgb if detect_resolution is None else resize_image(rgb, detect_resolution)
+
+
+def _map_at(canvas: np.ndarray, rgb: np.ndarray, image_resolution: int) -> np.ndarray:
+    """The pose map drawn on the detect canvas, resized (INTER_LINEAR) to the image_resolution size of `rgb`."""
+    out_h, out_w = resized_shape(rgb.shape[0], rgb.shape[1], image_resolution)
+    return cv2.resize(canvas, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
 
 
 def _timed_frames(frames, fps: float):

@@ -42,11 +42,17 @@ def video_info(path) -> dict:
         with av.open(os.fspath(path)) as container:
             stream = container.streams.video[0]
             rate = stream.average_rate or stream.guessed_rate
-            duration = float(stream.duration * stream.time_base) if stream.duration else (
-                container.duration / 1e6 if container.duration else None)
-            return {"fps": float(rate) if rate else None, "frames": stream.frames or None, "duration": duration}
+            return {"fps": float(rate) if rate else None, "frames": stream.frames or None,
+                    "duration": _declared_duration(container, stream)}
     except (av.FFmpegError, IndexError) as err:
         raise VideoError(f"{path}: not a readable video ({_reason(err)})") from err
+
+
+def _declared_duration(container, stream) -> float | None:
+    """Seconds the stream (else the container) header says the video lasts, or None."""
+    if stream.duration:
+        return float(stream.duration * stream.time_base)
+    return container.duration / 1e6 if container.duration else None
 
 
 def read_video(path, start: float | None = None, end: float | None = None) -> Iterator[VideoFrame]:
@@ -65,8 +71,7 @@ def read_video(path, start: float | None = None, end: float | None = None) -> It
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         rate = float(stream.average_rate or stream.guessed_rate or 30)
-        declared = float(stream.duration * stream.time_base) if stream.duration else (
-            container.duration / 1e6 if container.duration else None)
+        declared = _declared_duration(container, stream)
         time = None
         try:
             for frame in container.decode(stream):
@@ -177,6 +182,8 @@ def write_pose_video(detector, path, out_dir, *, det_every: int | None = None, s
 
     from PIL import Image
 
+    from .render import PoseMapOptions
+
     path, out_dir = Path(path), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rate = fps or video_info(path)["fps"] or 30.0
@@ -190,7 +197,7 @@ def write_pose_video(detector, path, out_dir, *, det_every: int | None = None, s
     tracked = detector.track(frames, smooth=smooth, max_people=max_people, people=people, fps=rate,
                              detect_resolution=detect_resolution, image_resolution=image_resolution, options=options,
                              **kwargs)
-    threshold = getattr(options, "threshold", 0.3)
+    threshold = PoseMapOptions.build(options).threshold
     with VideoWriter(mp4, rate) as writer, open(jsonl, "w", encoding="utf-8") as lines:
         first = None
         for number, frame in enumerate(progress(tracked) if progress else tracked):
