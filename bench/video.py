@@ -8,8 +8,9 @@ Models: the architecture-faithful YOLOX-l and DWPose-l stand-ins (bench/models.p
 frame. The person count is fixed by the real YOLOX-nano's boxes on the photo (bench/run.py), as the
 stand-ins find nobody. Fixed detector schedule for the timing: the stand-ins' keypoints do not follow
 people, so tracking runs the (timed) detector every DET_EVERY frames exactly, never re-detecting because
-keypoint scores collapse, and the people in between come from the tracker as they would. Each pipeline
-runs in its own process; the pipelines take turns clip by clip. Writes bench/VIDEO_RESULTS.md.
+keypoint scores collapse or coincide, and the people in between come from the tracker as they would.
+Each pipeline runs in its own process; the pipelines take turns clip by clip. Writes
+bench/VIDEO_RESULTS.md.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from annotator.dwpose.detector import DET_EVERY
 from bench.run import REAL_YOLOX, RESOLUTION, ROOT, STAND_INS, FixedPeople, Timed, load_photo, machine, person_boxes
 
 CLIPS = {1: ("people/woman.jpeg", 1), 4: ("people/girls.jpg", 4)}
@@ -64,6 +66,7 @@ def worker(spec: dict) -> dict:
         detector.detector = FixedPeople(detector.detector)
         detector.detector.boxes = boxes
         tracking.collapsed = lambda poses: np.zeros(len(poses), bool)  # the fixed schedule (module docstring)
+        tracking.duplicated = lambda poses: False
         if spec["pipeline"] == "per_frame":
             run = lambda: [detector.annotate(frame, RESOLUTION, RESOLUTION) for frame in frames]  # noqa: E731
         else:
@@ -129,7 +132,7 @@ def main(argv=None) -> int:
     rss = in_process("rss_worker", {"det": str(REAL_YOLOX), "pose": str(models["rtmpose-m_ucoco_256"]),
                                     "photo": CLIPS[4][0], "frames": args.rss_frames, "cache": cache})
     lines = ["# Video benchmark", "", f"`python -m bench.video` on {machine()}.", "",
-             f"{args.frames}-frame 512-px clips; YOLOX-l + DWPose-l stand-ins; detector every 5 frames when "
+             f"{args.frames}-frame 512-px clips; YOLOX-l + DWPose-l stand-ins; detector every {DET_EVERY} frames when "
              "tracking (fixed schedule, see bench/video.py). Seconds per clip and frames per second.", "",
              "| people | pipeline | fps | vs baseline | detector s | pose s | other s |", "|---|---|---|---|---|---|---|"]
     for (count, name), r in results.items():

@@ -81,13 +81,27 @@ def get_detector(bbox_detector=None, pose_estimator=None):
     with _detectors_lock:
         if key not in _detectors:
             try:
-                detector = dwpose.DWposeDetector(det, pose)
+                device = comfy_torch_device()
+                detector = dwpose.DWposeDetector(det, pose, **({"backend": "torch", "device": device} if device else {}))
             except dwpose.WeightsError as err:
                 which = "bbox_detector" if str(err).startswith(str(det)) else "pose_estimator"
                 raise ValueError(f"{which}: {_node_words(err)}") from None
             _detectors.clear()
             _detectors[key] = detector
         return _detectors[key]
+
+
+def comfy_torch_device():
+    """ComfyUI's device (comfy.model_management.get_torch_device()) when it is a GPU the torch backend runs
+    on (CUDA, ROCm, MPS): the models then run there through ComfyUI's own torch; else None (onnxruntime)."""
+    try:
+        import comfy.model_management
+
+        device = comfy.model_management.get_torch_device()
+    except Exception:  # outside ComfyUI, or an older one
+        return None
+    kind = getattr(device, "type", str(device).split(":")[0])
+    return str(device) if kind in ("cuda", "mps") else None
 
 
 def _weights_for(input_name, value, default):

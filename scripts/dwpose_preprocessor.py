@@ -94,9 +94,36 @@ def controlnet_model_dirs() -> list:
     return [folder for folder in unique if folder.is_dir()]
 
 
+def host_torch_device() -> str | None:
+    """The web UI's device for ControlNet (modules.devices.get_device_for("controlnet"), in AUTOMATIC1111
+    and Forge alike) when it is a GPU that the torch backend runs on (CUDA, ROCm, MPS); else None, and
+    the detector runs as outside a host (onnxruntime, exact on the CPU)."""
+    try:
+        from modules import devices
+
+        device = devices.get_device_for("controlnet")
+    except Exception:  # an older or unusual host: no preference
+        return None
+    kind = getattr(device, "type", str(device).split(":")[0])
+    return str(device) if kind in ("cuda", "mps") else None
+
+
 def load_detector():
-    """A DWposeDetector with the weights found as the module docstring says."""
-    return dwpose_module().DWposeDetector.from_pretrained(search_dirs=controlnet_model_dirs())
+    """A DWposeDetector with the weights found as the module docstring says, on the host's GPU through
+    its own torch when it has one (onnxruntime-gpu is often missing or mismatched in the web UIs)."""
+    device = host_torch_device()
+    on_host_gpu = {"backend": "torch", "device": device} if device else {}
+    return dwpose_module().DWposeDetector.from_pretrained(search_dirs=controlnet_model_dirs(), **on_host_gpu)
+
+
+def free_host_memory() -> None:
+    """The host's own way of handing freed GPU memory back (modules.devices.torch_gc), where it has one."""
+    try:
+        from modules import devices
+
+        devices.torch_gc()
+    except Exception:  # nothing to free, or an older host
+        pass
 
 
 class DWposeModels:
@@ -118,13 +145,15 @@ class DWposeModels:
             return self.detector
 
     def unload(self) -> bool:
-        """Release the detector and its onnxruntime sessions; True if anything was loaded. With the
+        """Release the detector and its sessions; True if anything was loaded. With the
         setting KEEP_LOADED on, the models stay loaded (sd-webui-controlnet unloads after every
         /controlnet/detect call, so each API call would load them again)."""
         if setting(KEEP_LOADED, False):
             return False
         with self._lock:
             loaded, self.detector = self.detector is not None, None
+        if loaded:
+            free_host_memory()  # the torch backend's GPU memory goes back to the host
         return loaded
 
     def padded_pose_map(self, padded, json_pose_callback=None):

@@ -7,6 +7,8 @@ Their outputs are constructed so a test knows where every keypoint and box must 
 - `simcc_peak_model`: a SimCC pose model whose logits peak at chosen bins;
 - `simcc_marker_model`: a SimCC pose model that finds the brightest column and row of its crop,
   so a white square in the image must come back at its own position (checks the crop geometry);
+- `simcc_colour_marker_model`: the same per colour (red: even keypoints, green: odd ones), so a
+  person drawn as a red head and green feet has keypoints that span it (tracking, zoom);
 - `simcc_random_model`: a small random CNN with the contract, for outputs that look like a real
   model's (varied peaks and scores), used by the command line and the done-when example.
 
@@ -81,11 +83,14 @@ def yolox_model(raw: np.ndarray, input_size: int = 416) -> onnx.ModelProto:
     )
 
 
-def yolox_people_model(boxes, input_size: int = 416, score: float = 0.9) -> onnx.ModelProto:
+def yolox_people_model(boxes, input_size: int = 416, score=0.9) -> onnx.ModelProto:
     """A YOLOX-format detector that finds persons at `boxes` (x1 y1 x2 y2 in model-input pixels, at most
-    one centre per stride-32 cell) with objectness and class score `score` each, whatever the image."""
+    one centre per stride-32 cell) with objectness and class score `score` (one for all, or one per box),
+    whatever the image."""
     raw = np.zeros((num_anchors(input_size), 85), dtype=np.float32)
-    for x1, y1, x2, y2 in np.asarray(boxes, dtype=np.float64):
+    boxes = np.asarray(boxes, dtype=np.float64)
+    scores = np.broadcast_to(np.asarray(score, dtype=np.float32), (len(boxes),))
+    for (x1, y1, x2, y2), score in zip(boxes, scores):
         cx, cy, stride = (x1 + x2) / 2, (y1 + y2) / 2, 32
         row, col = int(cy // stride), int(cx // stride)
         i = anchor_index(input_size, stride, row, col)
@@ -165,6 +170,45 @@ def simcc_marker_model(input_hw=(384, 288), num_keypoints=133, batch=1) -> onnx.
         _const("three", np.array(3.0, dtype=np.float32)),
         _const("one", np.array([1], dtype=np.int64)),
         _const("per_keypoint", np.ones((1, num_keypoints, 1), dtype=np.float32)),
+    ]
+    return _model(nodes, *_pose_io(input_hw, num_keypoints, batch), inits)
+
+
+def simcc_colour_marker_model(input_hw=(384, 288), num_keypoints=133, batch=1) -> onnx.ModelProto:
+    """Like `simcc_marker_model`, per colour: even keypoints find the reddest column and row of the crop
+    (channel 0), odd keypoints the greenest (channel 1). A person drawn as a red square (head) and a
+    green square (feet) gets keypoints that span its height, so boxes made from them follow it."""
+    h, w = input_hw
+    nodes, inits = [], []
+    for channel, colour in enumerate(("red", "green")):
+        nodes += [
+            helper.make_node("Slice", ["input", f"{colour}_start", f"{colour}_end", "channel_axis"], [colour]),
+            helper.make_node("ReduceMax", [colour], [f"{colour}_cols"], axes=[1, 2], keepdims=0),  # [N, W]
+            helper.make_node("ReduceMax", [colour], [f"{colour}_rows"], axes=[1, 3], keepdims=0),  # [N, H]
+            helper.make_node("MatMul", [f"{colour}_cols", "to_bins_x"], [f"{colour}_bx"]),
+            helper.make_node("MatMul", [f"{colour}_rows", "to_bins_y"], [f"{colour}_by"]),
+            helper.make_node("Unsqueeze", [f"{colour}_bx", "one"], [f"{colour}_ux"]),
+            helper.make_node("Unsqueeze", [f"{colour}_by", "one"], [f"{colour}_uy"]),
+            helper.make_node("Mul", [f"{colour}_ux", f"{colour}_keypoints"], [f"{colour}_x"]),
+            helper.make_node("Mul", [f"{colour}_uy", f"{colour}_keypoints"], [f"{colour}_y"]),
+        ]
+        mask = np.zeros((1, num_keypoints, 1), dtype=np.float32)
+        mask[:, channel::2] = 1.0
+        inits += [_const(f"{colour}_start", np.array([channel], dtype=np.int64)),
+                  _const(f"{colour}_end", np.array([channel + 1], dtype=np.int64)),
+                  _const(f"{colour}_keypoints", mask)]
+    nodes += [
+        helper.make_node("Add", ["red_x", "green_x"], ["sum_x"]),
+        helper.make_node("Add", ["red_y", "green_y"], ["sum_y"]),
+        helper.make_node("Add", ["sum_x", "three"], ["simcc_x"]),  # + 3 keeps the scores positive
+        helper.make_node("Add", ["sum_y", "three"], ["simcc_y"]),
+    ]
+    inits += [
+        _const("channel_axis", np.array([1], dtype=np.int64)),
+        _const("to_bins_x", np.repeat(np.eye(w, dtype=np.float32), 2, axis=1)),
+        _const("to_bins_y", np.repeat(np.eye(h, dtype=np.float32), 2, axis=1)),
+        _const("three", np.array(3.0, dtype=np.float32)),
+        _const("one", np.array([1], dtype=np.int64)),
     ]
     return _model(nodes, *_pose_io(input_hw, num_keypoints, batch), inits)
 

@@ -333,3 +333,17 @@ def test_tracking_switch_gives_the_librarys_tracked_maps_and_ids(node_class, wei
     for pose_image, frame_json, result in zip(pose_images, pose_keypoint, expected):
         assert np.array_equal(np.rint(pose_image.numpy() * 255).astype(np.uint8), result.pose_map)
         assert [p["track_id"] for p in frame_json["people"]] == result.poses.track_ids.tolist()
+
+
+def test_comfyuis_gpu_is_preferred_through_its_torch(node_module, monkeypatch):
+    # comfy.model_management.get_torch_device() returns a torch.device; a CUDA or MPS one means the torch
+    # backend there, anything else (the CPU, DirectML's privateuseone) the default onnxruntime.
+    torch = pytest.importorskip("torch")
+    nodes = sys.modules[node_module.__name__ + ".nodes"]
+    assert nodes.comfy_torch_device() is None  # outside ComfyUI
+    for device, expected in (("cuda:0", "cuda:0"), ("mps", "mps"), ("cpu", None), ("meta", None)):
+        comfy = types.ModuleType("comfy")
+        comfy.model_management = types.SimpleNamespace(get_torch_device=lambda d=device: torch.device(d))
+        monkeypatch.setitem(sys.modules, "comfy", comfy)
+        monkeypatch.setitem(sys.modules, "comfy.model_management", comfy.model_management)
+        assert nodes.comfy_torch_device() == expected

@@ -70,7 +70,9 @@ def test_track_yields_lazily_and_keeps_identities(crowd):
 
 def test_detector_runs_every_k_frames_and_its_frames_equal_detect(crowd):
     crowd.detector.session = Counting(crowd.detector.session)
-    frames = crowd_clip(10)
+    # Black frames: each crop's marker is its own top-left corner, so no two people's keypoints coincide
+    # (which would re-run the detector at once).
+    frames = [np.zeros((SIZE, SIZE, 3), np.uint8)] * 10
     results = list(crowd.track(frames, det_every=4, detect_resolution=None))
     assert crowd.detector.session.runs == 3  # frames 0, 4, 8
     for result in results[::4]:
@@ -240,7 +242,7 @@ def test_people_entering_leaving_and_coming_back(one_box, empty_yolox, marker_po
 
 def test_a_cut_to_another_size_runs_the_detector_at_once(crowd):
     crowd.detector.session = Counting(crowd.detector.session)
-    frames = crowd_clip(3) + [np.zeros((300, 500, 3), np.uint8)] * 3
+    frames = [np.zeros((SIZE, SIZE, 3), np.uint8)] * 3 + [np.zeros((300, 500, 3), np.uint8)] * 3  # as above
     results = list(crowd.track(frames, det_every=100, detect_resolution=None))
     assert crowd.detector.session.runs == 2  # frame 0, and frame 3 where the size changes
     assert (results[3].poses.width, results[3].poses.height) == (500, 300)
@@ -253,3 +255,88 @@ def test_call_with_track_gives_the_list_of_maps(crowd):
     assert len(maps) == 4 and all(np.array_equal(np.asarray(m), e) for m, e in zip(maps, expected))
     with pytest.raises(TypeError, match="not a single image"):
         next(crowd.track(frames[0]))
+
+
+# Clips of people drawn as a red head square and a green feet square: the colour marker pose model
+# puts even COCO keypoints on the red one and odd ones on the green one, so a person's keypoints span
+# it and the boxes made from them follow it. OpenPose index 0 is the nose (COCO 0, red: the head) and
+# index 13 the left ankle (COCO 15, green: the feet).
+NOSE, LEFT_ANKLE = 0, 13
+
+
+def draw_person(frame, head, feet, brightness=255, side=6):
+    for (x, y), channel in ((head, 0), (feet, 1)):
+        frame[int(y):int(y) + side, int(x):int(x) + side, channel] = brightness
+    return frame
+
+
+@pytest.fixture(scope="module")
+def colour_marker_pose(model_dir):
+    return sim.save(sim.simcc_colour_marker_model(batch="batch"), model_dir / "colour_marker.onnx")
+
+
+def detector_finding(boxes, model_dir, name):  # needs the colour_marker_pose fixture
+    """The person detector (of a DWposeDetector) of a stand-in that finds `boxes` in any image."""
+    boxes = np.array(boxes, dtype=np.float64).reshape(len(boxes), -1)  # x1 y1 x2 y2 [score]
+    scores = boxes[:, 4] if boxes.shape[1] > 4 else 0.9
+    path = sim.save(sim.yolox_people_model(boxes[:, :4], score=scores), model_dir / f"{name}.onnx")
+    return DWposeDetector(path, model_dir / "colour_marker.onnx").detector
+
+
+def run_clip(detector, frames, detectors_by_frame, **track_options):
+    """track() over `frames`, the person detector swapped to detectors_by_frame[i] before frame i."""
+    results, out = detector.track(frames, detect_resolution=None, **track_options), []
+    for i in range(len(frames)):
+        if i in detectors_by_frame:
+            detector.detector = detectors_by_frame[i]
+        out.append(next(results))
+    return out
+
+
+def test_a_zoom_is_followed_between_detector_runs(model_dir, colour_marker_pose):
+    # A person growing 5 % a frame, from 80 to 330 px, the detector run every 10 frames only: in
+    # between, the boxes made from the keypoints must grow with it (a box kept from the last detector
+    # run loses the head and the feet within 10 frames).
+    heights = 80 * 1.05 ** np.arange(30)
+    people = [((208 - 0.15 * s, 208 - 0.45 * s), (208 + 0.15 * s, 208 + 0.45 * s)) for s in heights]
+    frames = [draw_person(np.zeros((SIZE, SIZE, 3), np.uint8), head, feet) for head, feet in people]
+    boxes = {i: detector_finding([(208 - 0.25 * s, 208 - 0.5 * s, 208 + 0.25 * s, 208 + 0.5 * s)], model_dir,
+                                 f"zoom_{i}") for i, s in enumerate(heights) if i % 10 == 0}
+    detector = DWposeDetector(model_dir / "zoom_0.onnx", colour_marker_pose)
+    results = run_clip(detector, frames, boxes, det_every=10)
+    for result, (head, feet) in zip(results, people):
+        assert result.poses.track_ids.tolist() == [0]
+        points = result.poses.exact_keypoints[0]
+        np.testing.assert_allclose(points[NOSE], head, atol=3)
+        np.testing.assert_allclose(points[LEFT_ANKLE], feet, atol=3)
+
+
+@pytest.mark.parametrize("det_every", [1, 4])
+def test_two_people_crossing_keep_their_ids(model_dir, colour_marker_pose, det_every):
+    # A walks right in front, B walks left behind (dimmer, lower in the frame); their boxes overlap by
+    # up to 0.56 IoU where they cross, so the detector's NMS hides B for a few frames (as a real one
+    # would), and B's crop also holds A's feet. The detector lists the people left to right, so its
+    # order swaps at the crossing: ids must follow the people, not it, and B must come back as B.
+    frames, truth, boxes = [], [], {}
+    for i in range(33):
+        xa, xb = 80 + 8 * i, 336 - 8 * i
+        a, b = ((xa - 10, 90), (xa + 10, 270)), ((xb - 10, 146), (xb + 10, 326))
+        frame = draw_person(np.zeros((SIZE, SIZE, 3), np.uint8), *b, brightness=180)
+        frames.append(draw_person(frame, *a))
+        truth.append((a, b))
+        if True:  # a detector run off schedule (a re-detection) must find this frame's people too
+            people = sorted([(xa - 40, 80, xa + 40, 280, 0.95), (xb - 40, 136, xb + 40, 336, 0.85)])  # A: surer
+            boxes[i] = detector_finding(people, model_dir, f"cross_{i}")
+    detector = DWposeDetector(model_dir / "cross_0.onnx", colour_marker_pose)
+    results = run_clip(detector, frames, boxes, det_every=det_every)
+    ids, hidden = {"a": set(), "b": set()}, []
+    for i, (result, (a, b)) in enumerate(zip(results, truth)):
+        if len(result.poses) == 1:
+            hidden.append(i)
+        for n, track_id in enumerate(result.poses.track_ids.tolist()):
+            nose = result.poses.exact_keypoints[n, NOSE]
+            who = "a" if np.linalg.norm(nose - a[0]) < np.linalg.norm(nose - b[0]) else "b"
+            np.testing.assert_allclose(nose, (a if who == "a" else b)[0], atol=3)
+            ids[who].add(track_id)
+    assert len(ids["a"]) == len(ids["b"]) == 1 and ids["a"] != ids["b"]  # one id each, all along
+    assert 0 < len(hidden) <= 8 and 13 <= min(hidden) and max(hidden) <= 19  # only around the crossing

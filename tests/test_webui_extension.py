@@ -285,6 +285,9 @@ def test_models_load_once_unload_when_asked_and_reload(webui):
     loaded.controlnet.detected_maps([unit])
     assert ours.loads == 1  # loaded once for both calls
     detector = ours.detector
+    assert detector.runtime.backend == "onnxruntime"  # the host's ControlNet device is the CPU here
+    devices = sys.modules["modules.devices"]
+    gc_calls = devices.gc_calls
     refs = [weakref.ref(detector), weakref.ref(detector.detector.session), weakref.ref(detector.pose_model.session)]
     del detector
 
@@ -295,6 +298,7 @@ def test_models_load_once_unload_when_asked_and_reload(webui):
     assert ours.detector is None
     gc.collect()
     assert all(ref() is None for ref in refs), "the detector and both onnxruntime sessions are released"
+    assert devices.gc_calls == gc_calls + 1  # and the host's torch_gc hands freed GPU memory back
     assert ours.unload() is False
 
     (cached,) = loaded.controlnet.detected_maps([unit])  # the host's result cache: the preprocessor is not called
@@ -425,3 +429,16 @@ def test_a_half_loaded_controlnet_is_said_so(webui, capsys):
     script.register(sys.modules["scripts.supported_preprocessor"])
     out = capsys.readouterr().out
     assert "has no built-in dw_openpose_full" in out and "is now dwpose-annotator's" not in out
+
+
+def test_the_hosts_gpu_is_preferred_through_its_torch(webui):
+    # modules.devices.get_device_for("controlnet"): a CUDA or MPS device means the torch backend there.
+    loaded = load_both(webui, "controlnet_first")
+    script = loaded.dwpose_preprocessor
+    devices = importlib.import_module("modules.devices")
+    for text, expected in (("cuda:1", "cuda:1"), ("mps", "mps"), ("cpu", None), ("privateuseone:0", None)):
+        webui_device, devices.controlnet_device = devices.controlnet_device, devices.Device(text)
+        try:
+            assert script.host_torch_device() == expected
+        finally:
+            devices.controlnet_device = webui_device

@@ -20,7 +20,7 @@ from .runtime.providers import CPU
 from .weights import DET_FILENAME, DET_KIND, HF_REPO_ID, POSE_FILENAME, POSE_KIND, WeightsError, resolve_weights
 from .yolox import YOLOX
 
-DET_EVERY = 5  # track(): frames per person-detector run (new people show up within 5 frames)
+DET_EVERY = 8  # track(): frames per person-detector run; why 8: README, "Video" (bench/VIDEO_RESULTS.md)
 PERSON_DETECTORS = (RTMDet, YOLOX)  # tried in this order: RTMDet's two named outputs are the stricter test
 
 
@@ -51,6 +51,8 @@ class DWposeDetector:
         providers=None,
         *,
         precision: str = "fp32",
+        backend: str | None = None,
+        device=None,
         fallback_whole_image: bool = True,
         det_threshold: float | None = None,
         search_dirs=(),
@@ -63,13 +65,20 @@ class DWposeDetector:
         (default) gives the reference's keypoints; the fast modes "bf16" (OpenVINO on CPUs with AMX /
         AVX512-BF16) and "fp16" (TensorRT or CUDA) are several times faster and move a few keypoints by a
         pixel or so; where one cannot run, a PrecisionFallbackWarning says why and fp32 runs.
+        `backend`: "onnxruntime", "openvino" or "torch" (the same ONNX files as PyTorch modules, on
+        `device`: "cuda", "cuda:N", "mps", "cpu"; default the best torch sees); None (default) takes
+        onnxruntime with a GPU provider when one loads, else torch on a GPU when torch sees one, else
+        onnxruntime on the CPU (runtime/providers.py).
         `fallback_whole_image`: when no person is detected, run the pose model on the whole image, as the
         reference does. `det_threshold`: default minimum person score (0.3 for YOLOX as in the reference,
         0.35 for RTMDet); each call may give its own.
         """
         det_path = resolve_weights(det_model, DET_FILENAME, search_dirs=search_dirs)
         pose_path = resolve_weights(pose_model, POSE_FILENAME, search_dirs=search_dirs)
-        runtime = choose_runtime(providers, precision)
+        runtime = choose_runtime(providers, precision, backend, device)
+        self._made_with = dict(det_model=det_path, pose_model=pose_path, precision=runtime.precision,
+                               backend=runtime.backend, fallback_whole_image=fallback_whole_image,
+                               det_threshold=det_threshold)  # for to()
         det_session = create_session(det_path, DET_KIND, runtime)
         kind = next((kind for kind in PERSON_DETECTORS if kind.accepts(det_session)), None)
         if kind is None:
@@ -81,9 +90,10 @@ class DWposeDetector:
             raise WeightsError(f"{pose_path}: its inputs/outputs are not those of {POSE_KIND}; "
                                "pass e.g. dw-ll_ucoco_384.onnx as pose_model")
         # On the CPU in onnxruntime a batch runs no faster per person than one at a time and only takes
-        # more memory, so batches stay small there; OpenVINO (bf16) and GPUs gain from bigger ones.
+        # more memory, so batches stay small there; OpenVINO (bf16), torch and GPUs gain from bigger ones.
         on_cpu = pose_session.get_providers()[0] == CPU
         self.pose_model = RTMPose(pose_session, max_batch=4 if on_cpu else 16)
+        self.runtime = runtime
         if self.pose_model.num_keypoints not in (NUM_COCO, NUM_COCO_BODY):
             raise WeightsError(f"{pose_path}: the model predicts {self.pose_model.num_keypoints} keypoints; "
                                f"expected {NUM_COCO} (COCO-WholeBody) or {NUM_COCO_BODY} (COCO body)")
@@ -219,14 +229,14 @@ class DWposeDetector:
         `frames`: an iterable of images (PIL or arrays; their times are index / `fps`), or a video file
         path (read with PyAV: its own timestamps, upright). Identities are kept across frames
         (Poses.track_ids). The person detector runs every `det_every` frames; in between, each person's
-        box comes from its keypoints on the previous frame, and a person whose keypoint scores collapse is
-        re-detected at once. On a frame where the detector runs, the keypoints equal detect() on that frame
+        box comes from its keypoints on the previous frame, and a person whose keypoint scores collapse (or
+        whose keypoints land on another person's) is re-detected at once. On a frame where the detector runs, the keypoints equal detect() on that frame
         bit for bit (before `smooth`). Frames with nobody give no people and a black map (the whole-image
         fallback only with `fallback_whole_image=True`). `max_people`: at most that many, biggest first;
         `people`: "largest", "center" or a list of track ids to keep. `smooth`: a One-Euro filter per
         keypoint (min_cutoff Hz, beta, d_cutoff Hz) driven by the frame times.
         """
-        from .tracking import PoseSmoother, PoseTracker, collapsed, keypoint_boxes, select_people
+        from .tracking import PoseSmoother, PoseTracker, collapsed, duplicated, keypoint_boxes, select_people
 
         if isinstance(det_every, bool) or not isinstance(det_every, (int, np.integer)) or det_every < 1:
             raise ValueError(f"det_every must be a positive integer, got {det_every!r}")
@@ -241,7 +251,7 @@ class DWposeDetector:
             if previous is not None and len(previous) and index % det_every and (previous.height, previous.width) == size:
                 poses = self._detect(detect_image, keypoint_boxes(previous), None, fallback=False)
                 poses.box_scores[:] = previous.box_scores
-                if collapsed(poses).any():
+                if collapsed(poses).any() or duplicated(poses):
                     poses = None
             if poses is None:
                 poses = self._detect(detect_image, None, det_threshold, fallback=fallback_whole_image)
@@ -253,10 +263,16 @@ class DWposeDetector:
             yield TrackedFrame(index, time, _map_at(draw_poses(shown, options), rgb, image_resolution), shown)
 
     def to(self, device) -> "DWposeDetector":
-        """controlnet_aux compatibility (`.from_pretrained(...).to("cuda")`): returns the detector
-        unchanged. The onnxruntime providers are chosen when it is made (`providers=`; by default CUDA,
-        CoreML or DirectML when the installed onnxruntime has them, then the CPU)."""
-        return self
+        """controlnet_aux compatibility (`.from_pretrained(...).to("cuda")`). On the torch backend, the
+        models move to `device` (a new detector over the same files); otherwise the detector is returned
+        unchanged, since the onnxruntime providers are chosen when it is made (`providers=`, `device=`)."""
+        if self.runtime.backend != "torch":
+            return self
+        from .runtime.torch_session import checked_device
+
+        if checked_device(device) == self.runtime.device:
+            return self
+        return DWposeDetector(**{**self._made_with, "device": device})
 
     def _detect(self, image: np.ndarray, boxes, det_threshold, fallback: bool | None = None) -> Poses:
         """detect() for an RGB uint8 array (`fallback`: the whole-image box when nobody is found; default

@@ -58,8 +58,14 @@ def decode_simcc(simcc_x: np.ndarray, simcc_y: np.ndarray, split_ratio: float) -
     n, k, _ = simcc_x.shape
     simcc_x = simcc_x.reshape(n * k, -1)
     simcc_y = simcc_y.reshape(n * k, -1)
-    locs = np.stack((np.argmax(simcc_x, axis=1), np.argmax(simcc_y, axis=1)), axis=-1).astype(np.float32)
-    max_x, max_y = np.amax(simcc_x, axis=1), np.amax(simcc_y, axis=1)
+    return decode_argmax((np.argmax(simcc_x, axis=1), np.amax(simcc_x, axis=1)),
+                         (np.argmax(simcc_y, axis=1), np.amax(simcc_y, axis=1)), n, k, split_ratio)
+
+
+def decode_argmax(x: tuple, y: tuple, n: int, k: int, split_ratio: float) -> tuple[np.ndarray, np.ndarray]:
+    """decode_simcc from the (argmax, max) of the (N*K, bins) x and y logits."""
+    locs = np.stack((x[0], y[0]), axis=-1).astype(np.float32)
+    max_x, max_y = x[1], y[1]
     scores = np.where(max_x > max_y, max_y, max_x)
     locs[scores <= 0.0] = -1
     locs /= split_ratio
@@ -117,15 +123,28 @@ class RTMPose:
             blob[i] = cv2.LUT(crop, _LUT_FOR_CV2).transpose(2, 0, 1)
         return blob, centers, scales
 
+    def _run_and_decode(self, blob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Locations and scores of one run. A session with `run_on_device` (the torch backend) takes the
+        argmax where the logits are and copies back only the locations and scores."""
+        run_on_device = getattr(self.session, "run_on_device", None)
+        if run_on_device is None:
+            simcc_x, simcc_y = self.session.run(self.output_names, {self.input_name: blob})
+            return decode_simcc(simcc_x, simcc_y, self.split_ratio)
+        simcc_x, simcc_y = run_on_device(self.output_names, {self.input_name: blob})
+        n, k, _ = simcc_x.shape
+        simcc_x, simcc_y = simcc_x.reshape(n * k, -1), simcc_y.reshape(n * k, -1)
+        # torch's argmax, like numpy's, gives the first of equal maxima.
+        picked = [(logits.argmax(dim=1).cpu().numpy(), logits.amax(dim=1).cpu().numpy()) for logits in (simcc_x, simcc_y)]
+        return decode_argmax(picked[0], picked[1], n, k, self.split_ratio)
+
     def __call__(self, image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Keypoints (N, K, 2) float64 in image pixels and scores (N, K) float32 for each box."""
         blob, centers, scales = self.crops(image, boxes)
         step = self.max_batch if self.batched else 1
-        runs = [self.session.run(self.output_names, {self.input_name: blob[i:i + step]})
-                for i in range(0, len(blob), step)]
-        simcc_x = np.concatenate([run[0] for run in runs])
-        simcc_y = np.concatenate([run[1] for run in runs])
-        locs, scores = decode_simcc(simcc_x, simcc_y, self.split_ratio)
+        # Each row decodes on its own, so decoding run by run gives what decoding all at once would.
+        decoded = [self._run_and_decode(blob[i:i + step]) for i in range(0, len(blob), step)]
+        locs = np.concatenate([run[0] for run in decoded])
+        scores = np.concatenate([run[1] for run in decoded])
         # float32 locations / int input size promote to float64, as in the reference.
         keypoints = locs / np.array(self.input_wh) * scales[:, None] + centers[:, None] - scales[:, None] / 2
         return keypoints, scores

@@ -1,9 +1,12 @@
 """Identities across video frames, person boxes between detector runs, and One-Euro smoothing.
 
 Used by DWposeDetector.track. Matching is greedy on a similarity that averages the box IoU and an
-OKS-like keypoint similarity; a track not seen for `max_missed` frames ends, and a person nobody
-matches gets a new id. Between detector runs each person's box is the box of its visible body
-keypoints on the previous frame, widened as the detector's boxes are wider than the keypoints.
+OKS-like keypoint similarity, a track unseen for some frames compared where it would be now if it kept
+its last velocity (so a person hidden for a few frames while walking is still recognised); a track not seen for
+`max_missed` frames ends, and a person nobody matches gets a new id. Between detector runs each
+person's box is the box of its visible body keypoints on the previous frame, widened as the detector's
+boxes are wider than the keypoints; persons whose keypoints collapse, or land on someone else's
+(an occluded person's crop finding the person in front), are re-detected at once.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ KEYPOINT_BOX_PADDING = 1.2  # a detector box reaches past the outermost keypoint
 OKS_SIGMA = 0.1  # relative keypoint spread, as COCO's typical body sigmas
 MIN_SIMILARITY = 0.2  # below this a pose is not the same person
 COLLAPSED = 0.3  # a track whose mean body score falls below this is re-detected
+DUPLICATE = 0.4  # two persons of one frame whose keypoint similarity exceeds this share many points
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -65,13 +69,49 @@ def collapsed(poses: Poses) -> np.ndarray:
     return poses.scores[:, BODY].mean(axis=1) < COLLAPSED
 
 
+def duplicated(poses: Poses) -> bool:
+    """Whether two persons' body keypoints largely coincide (keypoint similarity above DUPLICATE), as when
+    the crop of a person behind another finds the one in front: the boxes are then re-detected."""
+    shown = poses.visible()[:, BODY]
+    points = poses.exact_keypoints[:, BODY]
+    for i in range(len(poses)):
+        scale = _box_scale(poses.boxes[i])
+        for j in range(i + 1, len(poses)):
+            if keypoint_similarity(points[i], shown[i], points[j], shown[j], scale) > DUPLICATE:
+                return True
+    return False
+
+
+def _box_scale(box: np.ndarray) -> float:
+    """sqrt(area) of an x1 y1 x2 y2 box (at least 1): the object scale of the keypoint similarity."""
+    return math.sqrt(max(float(np.prod(np.clip(box[2:] - box[:2], 0, None))), 1.0))
+
+
 @dataclass
 class _Track:
     track_id: int
     box: np.ndarray
     points: np.ndarray
     shown: np.ndarray
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # pixels per frame
     missed: int = 0
+
+    def predicted(self) -> tuple[np.ndarray, np.ndarray]:
+        """Box and points where the person is now if it kept its velocity while unseen (a track seen on
+        the previous frame is compared where it was: keypoint jitter makes a poor velocity)."""
+        shift = self.velocity * (self.missed + 1) if self.missed else np.zeros(2)
+        return self.box + np.tile(shift, 2), self.points + shift
+
+    def seen(self, box: np.ndarray, points: np.ndarray, shown: np.ndarray) -> "_Track":
+        """The track after it is seen at `box` now. Its velocity is the median motion of the body points
+        shown both times (boxes from the detector and from keypoints differ in size, points do not; the
+        median ignores points that jumped onto someone else)."""
+        both = self.shown & shown
+        if both.any():
+            motion = np.median(points[both] - self.points[both], axis=0)
+        else:
+            motion = (box[:2] + box[2:] - self.box[:2] - self.box[2:]) / 2
+        return _Track(self.track_id, box, points.copy(), shown.copy(), motion / (self.missed + 1))
 
 
 @dataclass
@@ -89,12 +129,13 @@ class PoseTracker:
         boxes = poses.boxes.astype(np.float64)
         ids = np.full(len(poses), -1, dtype=np.int64)
         if self.tracks and len(poses):
-            ious = box_iou(np.stack([t.box for t in self.tracks]), boxes)
+            predictions = [track.predicted() for track in self.tracks]
+            ious = box_iou(np.stack([box for box, _ in predictions]), boxes)
             pairs = []
-            for i, track in enumerate(self.tracks):
-                scale = math.sqrt(max(np.prod(np.clip(track.box[2:] - track.box[:2], 0, None)), 1.0))
+            for i, (track, (box, track_points)) in enumerate(zip(self.tracks, predictions)):
+                scale = _box_scale(box)
                 for j in range(len(poses)):
-                    oks = keypoint_similarity(track.points, track.shown, points[j], shown[j], scale)
+                    oks = keypoint_similarity(track_points, track.shown, points[j], shown[j], scale)
                     pairs.append((0.5 * ious[i, j] + 0.5 * oks, i, j))
             used_tracks, used_poses = set(), set()
             for similarity, i, j in sorted(pairs, reverse=True):
@@ -108,7 +149,9 @@ class PoseTracker:
             if ids[j] < 0:
                 ids[j] = self.next_id
                 self.next_id += 1
-            by_id[int(ids[j])] = _Track(int(ids[j]), boxes[j], points[j].copy(), shown[j].copy())
+                by_id[int(ids[j])] = _Track(int(ids[j]), boxes[j], points[j].copy(), shown[j].copy())
+            else:
+                by_id[int(ids[j])] = by_id[int(ids[j])].seen(boxes[j], points[j], shown[j])
         seen = set(ids.tolist())
         for track in self.tracks:
             if track.track_id not in seen:

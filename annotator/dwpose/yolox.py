@@ -44,6 +44,25 @@ class YOLOX(PersonDetector):
         shape = outputs[0].shape
         return len(shape) == 3 and isinstance(shape[2], int) and shape[2] > 5
 
+    def _person_candidates(self, blob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The output rows whose person score (objectness x person class) exceeds NMS_SCORE: their indices
+        and their first 6 columns. A session with `run_on_device` (the torch backend) picks them where
+        the output is and copies back only those rows."""
+        run_on_device = getattr(self.session, "run_on_device", None)
+        output = self.session.run(None, {self.input_name: blob})[0] if run_on_device is None else \
+            run_on_device(None, {self.input_name: blob})[0]
+        if output.shape[1] != self.grid.shape[1]:
+            raise ValueError(
+                f"the detector returned {output.shape[1]} anchors but a {self.input_hw[1]}x{self.input_hw[0]} "
+                f"YOLOX input has {self.grid.shape[1]} (strides {STRIDES}); is this a YOLOX model?"
+            )
+        raw = output[0, :, :6]
+        if run_on_device is None:
+            rows = np.flatnonzero(raw[:, 4] * raw[:, 5] > NMS_SCORE)
+            return rows, raw[rows]
+        picked = (raw[:, 4] * raw[:, 5] > NMS_SCORE).nonzero()[:, 0]  # float32 products, as numpy's
+        return picked.cpu().numpy(), raw[picked].cpu().numpy()
+
     def detect(self, image: np.ndarray, score_threshold: float) -> tuple[np.ndarray, np.ndarray]:
         """Person boxes (N, 4) x1 y1 x2 y2 in image pixels (float64) and scores (N,), best first."""
         buffers = self._buffers.__dict__
@@ -53,22 +72,14 @@ class YOLOX(PersonDetector):
         padded, ratio = letterbox(image, self.input_hw, out=buffers["padded"])
         blob = buffers["blob"]
         np.copyto(blob[0], padded.transpose(2, 0, 1))
-        output = self.session.run(None, {self.input_name: blob})[0]
-        if output.shape[1] != self.grid.shape[1]:
-            raise ValueError(
-                f"the detector returned {output.shape[1]} anchors but a {self.input_hw[1]}x{self.input_hw[0]} "
-                f"YOLOX input has {self.grid.shape[1]} (strides {STRIDES}); is this a YOLOX model?"
-            )
+        rows, raw = self._person_candidates(blob)
         # The reference's operations and dtypes (float64 grid maths stored into float32), on the rows
         # that can become person boxes only: every row is computed on its own, so the values are the same.
-        raw = output[0]
         person_scores = raw[:, 4] * raw[:, 5]
-        rows = np.flatnonzero(person_scores > NMS_SCORE)
-        centers = ((raw[rows, :2] + self.grid[0, rows]) * self.strides[0, rows]).astype(np.float32)
-        sizes = (np.exp(raw[rows, 2:4]) * self.strides[0, rows]).astype(np.float32)
+        centers = ((raw[:, :2] + self.grid[0, rows]) * self.strides[0, rows]).astype(np.float32)
+        sizes = (np.exp(raw[:, 2:4]) * self.strides[0, rows]).astype(np.float32)
         boxes = np.concatenate([centers - sizes / 2.0, centers + sizes / 2.0], axis=1)
         boxes /= ratio
-        person_scores = person_scores[rows]
 
         # Class-aware NMS keeps classes apart, so only the person class needs to be run.
         finite = np.isfinite(boxes).all(axis=1)

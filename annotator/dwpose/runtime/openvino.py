@@ -11,18 +11,10 @@ import functools
 import importlib.util
 import os
 import threading
-from dataclasses import dataclass
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class PortInfo:
-    """Like onnxruntime.NodeArg: a name, a shape (ints, or a str for a dynamic dimension), a type."""
-
-    name: str
-    shape: list
-    type: str = "tensor(float)"
+from .protocol import PortInfo
 
 
 def openvino_available() -> bool:

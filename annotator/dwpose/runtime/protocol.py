@@ -1,7 +1,9 @@
-"""What the models need of a session, so that onnxruntime's InferenceSession and OpenVINOSession both fit."""
+"""What the models need of a session, so that onnxruntime's InferenceSession, OpenVINOSession and
+TorchSession all fit."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping, Optional, Protocol, Sequence, Union
 
 import numpy as np
@@ -22,8 +24,19 @@ class TensorInfo(Protocol):
         """e.g. 'tensor(float)', 'tensor(int64)'."""
 
 
+@dataclass(frozen=True)
+class PortInfo:
+    """A TensorInfo for sessions other than onnxruntime's: a name, a shape (ints, or a str for a dynamic
+    dimension), a type."""
+
+    name: str
+    shape: list
+    type: str = "tensor(float)"
+
+
 class ModelSession(Protocol):
-    """A loaded model: onnxruntime.InferenceSession, or runtime.openvino.OpenVINOSession for bf16."""
+    """A loaded model: onnxruntime.InferenceSession, runtime.openvino.OpenVINOSession (bf16), or
+    runtime.torch_session.TorchSession (the torch backend)."""
 
     def run(self, output_names: Optional[Sequence[str]], input_feed: Mapping[str, np.ndarray]) -> list:
         """The outputs named (all when None) as numpy arrays, for inputs given by name."""

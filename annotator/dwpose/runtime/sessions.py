@@ -20,6 +20,7 @@ from .graph_edits import dynamic_batch_copy, float16_copy
 from .openvino import OpenVINOSession
 from .protocol import ModelSession
 from .providers import CPU, Runtime, provider_name
+from .torch_session import open_torch_session
 
 # Open sessions by (file identity, Runtime, batchable). Weak references: a session lives as long as a
 # detector uses it.
@@ -51,9 +52,11 @@ def create_session(path: str | os.PathLike, what: str, runtime: Runtime | None =
 
 def open_session(path, what: str, runtime: Runtime) -> ModelSession:
     """A new session of `path`, not shared."""
-    if runtime.precision == "bf16":
+    if runtime.backend == "torch":
+        return open_torch_session(path, what, runtime.device, runtime.precision)
+    if runtime.backend == "openvino":
         try:
-            return OpenVINOSession(path, "bf16", cache_dir() / "openvino")
+            return OpenVINOSession(path, runtime.precision, cache_dir() / "openvino")
         except Exception as err:  # OpenVINO raises its own RuntimeError subclasses
             raise unreadable_weights(path, what, err) from err
     if runtime.float16_copy:
@@ -66,7 +69,9 @@ def _open_batchable(path, what: str, runtime: Runtime) -> ModelSession | None:
     copy = dynamic_batch_copy(path)
     if copy is None:
         return None
-    verdict = copy.with_suffix(f".{runtime.precision}-batches")  # checked once per copy and precision
+    # Checked once per copy, backend and precision (and torch device kind).
+    kind = {"onnxruntime": "", "openvino": "openvino-", "torch": f"torch-{str(runtime.device).split(':')[0]}-"}
+    verdict = copy.with_suffix(f".{kind[runtime.backend]}{runtime.precision}-batches")
     known = recall(verdict)
     if known == "no":
         return None
@@ -74,7 +79,7 @@ def _open_batchable(path, what: str, runtime: Runtime) -> ModelSession | None:
         session = open_session(copy, what, runtime)
         if known is None:
             # Exact mode keeps a batch only when it changes no bit; fast modes only need it to run.
-            same = batches_like_singles(session, exact=runtime.precision == "fp32")
+            same = batches_like_singles(session, exact=runtime.exact)
             remember(verdict, "yes" if same else "no")
             if not same:
                 return None
