@@ -190,7 +190,8 @@ def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = 
                                                    elem_id="detect_at_input_size")
                 with gr.Row():
                     style = gr.Radio(list(STYLES), value="controlnet", label="Style (controlnet: the reference; "
-                                     "sd-webui-controlnet: as the web UIs draw)", elem_id="style")
+                                     "sd-webui-controlnet: as the web UIs draw; the others: as those video "
+                                     "pipelines draw)", elem_id="style")
                     scale_stick_for_xinsr_cn = gr.Checkbox(value=False, label="Thicker limbs for xinsir's SDXL "
                                                            "OpenPose ControlNet", elem_id="scale_stick_for_xinsr_cn")
                 with gr.Row():

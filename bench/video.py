@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--frames", type=int, default=120)
-    parser.add_argument("--rss-frames", type=int, default=3000)
+    parser.add_argument("--rss-frames", type=int, default=3000, help="0: no RSS run")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "VIDEO_RESULTS.md")
     args = parser.parse_args(argv)
     if args.worker:
@@ -128,9 +128,11 @@ def main(argv=None) -> int:
             print(f"{count} person(s): {name} ...", file=sys.stderr)
             results[(count, name)] = in_process("worker", {**base, "pipeline": name, "photo": photo,
                                                            "boxes": boxes.tolist()})
-    print(f"RSS over {args.rss_frames} frames ...", file=sys.stderr)
-    rss = in_process("rss_worker", {"det": str(REAL_YOLOX), "pose": str(models["rtmpose-m_ucoco_256"]),
-                                    "photo": CLIPS[4][0], "frames": args.rss_frames, "cache": cache})
+    rss = None
+    if args.rss_frames:
+        print(f"RSS over {args.rss_frames} frames ...", file=sys.stderr)
+        rss = in_process("rss_worker", {"det": str(REAL_YOLOX), "pose": str(models["rtmpose-m_ucoco_256"]),
+                                        "photo": CLIPS[4][0], "frames": args.rss_frames, "cache": cache})
     lines = ["# Video benchmark", "", f"`python -m bench.video` on {machine()}.", "",
              f"{args.frames}-frame 512-px clips; YOLOX-l + DWPose-l stand-ins; detector every {DET_EVERY} frames when "
              "tracking (fixed schedule, see bench/video.py). Seconds per clip and frames per second.", "",
@@ -140,10 +142,11 @@ def main(argv=None) -> int:
         ratio = results[(count, "baseline")]["total"] / r["total"]
         lines.append(f"| {count} | {PIPELINES[name]} | {fps:.2f} | {ratio:.2f}x | {r['det']:.1f} | {r['pose']:.1f} | "
                      f"{r['total'] - r['det'] - r['pose']:.1f} |")
-    growth = rss[str(args.rss_frames)] / rss["300"] - 1
-    lines += ["", f"Peak RSS, tracking {args.rss_frames} frames of girls.jpg (real YOLOX-nano + RTMPose-m stand-in, "
-                  f"for time): {rss['300']:.0f} MB at frame 300, {rss[str(args.rss_frames)]:.0f} MB at frame "
-                  f"{args.rss_frames} ({growth * 100:+.1f} %).", ""]
+    if rss is not None:
+        growth = rss[str(args.rss_frames)] / rss["300"] - 1
+        lines += ["", f"Peak RSS, tracking {args.rss_frames} frames of girls.jpg (real YOLOX-nano + RTMPose-m "
+                      f"stand-in, for time): {rss['300']:.0f} MB at frame 300, {rss[str(args.rss_frames)]:.0f} MB "
+                      f"at frame {args.rss_frames} ({growth * 100:+.1f} %).", ""]
     if "tracking_bf16" not in pipelines:
         lines.append("bf16: not measured, this CPU has no bf16 instructions (AMX or AVX512-BF16).")
     args.out.write_text("\n".join(lines) + "\n")

@@ -182,7 +182,9 @@ class DWPosePreprocessor:
                                               "tooltip": "DWPose/RTMPose SimCC ONNX: a file name or a path"}),
                 "style": (list(STYLES), {"default": "controlnet",
                                          "tooltip": "controlnet: the reference renderer; sd-webui-controlnet: "
-                                                    "as the web UIs draw (person by person)"}),
+                                                    "as the web UIs draw (person by person); mimicmotion, "
+                                                    "musepose, unianimate, easy-dwpose: as those video "
+                                                    "pipelines draw (detect_foot has no effect there)"}),
                 "scale_stick_for_xinsr_cn": ("BOOLEAN", {"default": False,
                                                          "tooltip": "Thicker limbs for xinsir's SDXL OpenPose "
                                                                     "ControlNet (as comfyui_controlnet_aux)"}),
@@ -191,7 +193,7 @@ class DWPosePreprocessor:
                                                                 "precise for small hands; slower)"}),
                 "tracking": ("BOOLEAN", {"default": False,
                                          "tooltip": "The frames are one video: keep identities (track_id), "
-                                                    "run the person detector every 5 frames"}),
+                                                    f"run the person detector every {dwpose.detector.DET_EVERY} frames"}),
             },
         }
 

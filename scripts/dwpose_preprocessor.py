@@ -358,7 +358,8 @@ SETTINGS = {
     KEEP_LOADED: (False, "dwpose-annotator: keep the DWPose models loaded between uses (faster repeated "
                          "/controlnet/detect calls; holds their memory)"),
     STYLE: (DEFAULT_STYLE, "dwpose-annotator: pose map style (sd-webui-controlnet: as the built-in draws; "
-                           "controlnet: the ControlNet 1.1 / DWPose reference renderer)"),
+                           "controlnet: the ControlNet 1.1 / DWPose reference renderer; mimicmotion, musepose, "
+                           "unianimate, easy-dwpose: as those video pipelines draw)"),
     XINSIR: (False, "dwpose-annotator: scale_stick_for_xinsr_cn (thicker limbs for xinsir's SDXL OpenPose "
                     "ControlNet)"),
 }
@@ -380,7 +381,8 @@ def on_ui_settings() -> None:
             try:
                 import gradio as gr
 
-                info = shared.OptionInfo(default, label, gr.Radio, {"choices": ["sd-webui-controlnet", "controlnet"]},
+                styles = [DEFAULT_STYLE] + [s for s in dwpose_module().render.STYLES if s != DEFAULT_STYLE]
+                info = shared.OptionInfo(default, label, gr.Radio, {"choices": styles},
                                          section=("control_net", "ControlNet"))
             except ImportError:
                 pass

@@ -340,3 +340,35 @@ def test_two_people_crossing_keep_their_ids(model_dir, colour_marker_pose, det_e
             ids[who].add(track_id)
     assert len(ids["a"]) == len(ids["b"]) == 1 and ids["a"] != ids["b"]  # one id each, all along
     assert 0 < len(hidden) <= 8 and 13 <= min(hidden) and max(hidden) <= 19  # only around the crossing
+
+
+@pytest.mark.parametrize("method", ["mimicmotion", "limbs"])
+def test_video_command_aligns_to_a_reference_image(tmp_path, crowd_yolox, marker_pose, method):
+    # The crowd stand-in finds six people in any image: --people largest keeps one per frame (MimicMotion's
+    # fit uses frames with exactly one person), and the reference's largest person is the one aligned to.
+    from PIL import Image
+
+    from annotator.dwpose import Poses, align_poses
+    from annotator.dwpose.__main__ import main
+    from annotator.dwpose.video import read_video
+
+    clip = write_clip(tmp_path / "dance.mp4", crowd_clip(6))
+    reference = np.random.default_rng(4).integers(0, 255, (768, 512, 3), dtype=np.uint8)
+    Image.fromarray(reference).save(tmp_path / "ref.png")
+    out = tmp_path / "out"
+    options = ["--det", str(crowd_yolox), "--pose", str(marker_pose), "--people", "largest"]
+    assert main(["video", str(clip), "--out", str(out), *options, "--align-to", str(tmp_path / "ref.png"),
+                 "--align-method", method]) == 0
+    lines = [json.loads(line) for line in (out / "dance.jsonl").read_text().splitlines()]
+    assert len(lines) == 6 and all(len(line["people"]) == 1 for line in lines)
+    assert (lines[0]["canvas_width"], lines[0]["canvas_height"]) == (512, 768)  # the reference's canvas
+    video = list(read_video(out / "dance_pose.mp4"))
+    assert len(video) == 6 and video[0].image.shape == (768, 512, 3)  # its shape at --image-resolution 512
+
+    # The same as aligning the tracked poses in Python.
+    detector = DWposeDetector(crowd_yolox, marker_pose)
+    driving = [r.poses for r in detector.track(read_video(clip), people="largest")]
+    aligned = align_poses(driving, detector.detect(reference), method)
+    first = lines[0]["people"][0]["pose_keypoints_2d"]
+    np.testing.assert_allclose(np.reshape(first, (-1, 3))[:, :2],
+                               np.asarray(Poses.to_openpose_json(aligned[0])["people"][0]["pose_keypoints_2d"]).reshape(-1, 3)[:, :2])

@@ -1,4 +1,5 @@
-"""Command line: `python -m annotator.dwpose IMAGE_OR_DIR... --out DIR [options]`.
+"""Command line: `python -m annotator.dwpose IMAGE_OR_DIR... --out DIR [options]`; subcommands `video`,
+`batch` (batch.py) and `eval` (evaluation.py).
 
 Writes <name>_pose.png per image, and <name>.json (sd-webui-controlnet OpenPose JSON) and
 <name>.npz with --json / --npz. An unreadable image is reported, the others are processed, and the
@@ -38,13 +39,18 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stick-width", type=int, default=4, help="body limb half-width (reference: 4)")
     parser.add_argument("--style", choices=STYLES, default="controlnet",
                         help="controlnet: the ControlNet 1.1 / DWPose reference renderer (default); "
-                             "sd-webui-controlnet: as the web UIs' built-in draws (person by person)")
+                             "sd-webui-controlnet: as the web UIs' built-in draws (person by person); "
+                             "mimicmotion, musepose, unianimate, easy-dwpose: as those pipelines draw")
     parser.add_argument("--xinsir-sticks", action="store_true",
                         help="thicker limbs growing with the map size, for xinsir's SDXL OpenPose ControlNet "
                              "(comfyui_controlnet_aux's scale_stick_for_xinsr_cn)")
     parser.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32",
                         help="fp32: the reference's keypoints (default); bf16 (OpenVINO on AMX CPUs) and fp16 "
                              "(TensorRT/CUDA GPUs) are faster and move a few keypoints slightly")
+    parser.add_argument("--backend", choices=["onnxruntime", "openvino", "torch"],
+                        help="how the models run (default: onnxruntime with a GPU provider when one loads, else "
+                             "torch on a GPU when torch sees one, else onnxruntime on the CPU)")
+    parser.add_argument("--device", help="torch device for --backend torch: cuda, cuda:N, mps, cpu")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -76,6 +82,12 @@ def parse_video_args(argv) -> argparse.Namespace:
     parser.add_argument("--max-people", type=int, help="at most this many people per frame, biggest first")
     parser.add_argument("--people", choices=["largest", "center"], help="keep one person: the largest or the "
                                                                         "most central")
+    parser.add_argument("--align-to", type=Path, metavar="REF",
+                        help="align the poses to the (largest) person of this reference image and draw them on "
+                             "its canvas, as pose-guided video models do")
+    parser.add_argument("--align-method", choices=["mimicmotion", "limbs"], default="mimicmotion",
+                        help="mimicmotion: MimicMotion's global rescale (default); limbs: every bone takes the "
+                             "reference's length")
     return parser.parse_args(argv)
 
 
@@ -115,6 +127,10 @@ def map_options(args: argparse.Namespace) -> PoseMapOptions:
                           stick_width=args.stick_width, style=args.style, scale_stick_for_xinsr_cn=args.xinsir_sticks)
 
 
+def make_detector(args: argparse.Namespace) -> DWposeDetector:
+    return DWposeDetector(args.det, args.pose, precision=args.precision, backend=args.backend, device=args.device)
+
+
 def print_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings as one plain line: on the command line the source line they point at means nothing."""
     tqdm.write(f"warning: {message}", file=sys.stderr)
@@ -126,6 +142,14 @@ def main(argv=None) -> int:
         warnings.showwarning = print_warning
         if argv[:1] == ["video"]:
             return run_videos(parse_video_args(argv[1:]))
+        if argv[:1] == ["batch"]:  # resumable runs over folders and videos (batch.py)
+            from .batch import main as batch_main
+
+            return batch_main(argv[1:])
+        if argv[:1] == ["eval"]:  # COCO-WholeBody AP / AR (evaluation.py)
+            from .evaluation import main as eval_main
+
+            return eval_main(argv[1:])
         return run(parse_args(argv))
 
 
@@ -136,8 +160,9 @@ def run_videos(args: argparse.Namespace) -> int:
 
     try:
         options = map_options(args)
-        detector = DWposeDetector(args.det, args.pose, precision=args.precision)
-    except (ValueError, WeightsError, ImportError) as err:
+        detector = make_detector(args)
+        reference = load_image(args.align_to) if args.align_to else None
+    except (ValueError, WeightsError, ImportError, OSError, Image.DecompressionBombError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
@@ -148,7 +173,8 @@ def run_videos(args: argparse.Namespace) -> int:
                              start=args.start, end=args.end, png_frames=args.frames, max_people=args.max_people,
                              people=args.people, detect_resolution=args.detect_resolution,
                              image_resolution=args.image_resolution, options=options,
-                             progress=lambda frames: tqdm(frames, desc=path.name, unit="frame"))
+                             progress=lambda frames: tqdm(frames, desc=path.name, unit="frame"),
+                             align_to=reference, align_method=args.align_method)
         except (VideoError, OSError, ValueError) as err:
             tqdm.write(f"error: {path}: {err}", file=sys.stderr)
             failed.append(path)
@@ -165,8 +191,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         options = map_options(args)
-        detector = DWposeDetector(args.det, args.pose, precision=args.precision)
-    except (ValueError, WeightsError) as err:
+        detector = make_detector(args)
+    except (ValueError, WeightsError, ImportError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)

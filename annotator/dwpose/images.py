@@ -23,15 +23,18 @@ def to_uint8_array(image) -> np.ndarray:
     """Return `image` as a uint8 array HxW, HxWx1, HxWx3 or HxWx4, or raise ValueError saying why not."""
     if isinstance(image, Image.Image):
         mode = image.mode
-        if mode in _PIL_TO_RGBA:
-            image = image.convert("RGBA")
-        elif mode in _PIL_TO_RGB:
-            image = image.convert(_PIL_TO_RGB[mode])
-        else:
+        if image.width * image.height > MAX_PIXELS:  # before decoding a lazily opened file
+            raise ValueError(f"the PIL image is {image.width}x{image.height}, more than {MAX_PIXELS} pixels; "
+                             "use a smaller image")
+        if mode not in _PIL_TO_RGBA and mode not in _PIL_TO_RGB:
             raise ValueError(
                 f"unsupported PIL image mode {mode!r} (16-bit or float pixels); expected {ACCEPTED}. "
                 "Convert it to 8-bit first, e.g. image.convert('RGB')."
             )
+        try:  # a lazily opened file is decoded here
+            image = image.convert("RGBA" if mode in _PIL_TO_RGBA else _PIL_TO_RGB[mode])
+        except (OSError, SyntaxError, EOFError) as err:  # what PIL raises for truncated or corrupt data
+            raise ValueError(f"the PIL image could not be decoded ({err}): the file is truncated or corrupt") from err
         array = np.asarray(image)
     elif isinstance(image, np.ndarray):
         array = image

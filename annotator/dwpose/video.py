@@ -174,39 +174,79 @@ def write_pose_video(detector, path, out_dir, *, det_every: int | None = None, s
                      fps: float | None = None, start: float | None = None, end: float | None = None,
                      png_frames: bool = False, max_people: int | None = None, people=None,
                      detect_resolution: int | None = 512, image_resolution: int = 512, options=None,
-                     progress=None) -> tuple:
+                     progress=None, align_to=None, align_method: str = "mimicmotion") -> tuple:
     """Stream the video at `path` through detector.track into <out_dir>/<name>_pose.mp4 and <name>.jsonl
     (and <name>/<frame:06d>.png with `png_frames`); returns their paths. `fps` resamples; `progress` wraps
-    the frame iterator (e.g. a tqdm bar). On a VideoError the files hold every frame done so far."""
-    import json
+    the frame iterator (e.g. a tqdm bar). On a VideoError the files hold every frame done so far.
 
-    from PIL import Image
-
-    from .render import PoseMapOptions
-
+    `align_to`: a reference image (RGB array or PIL image): the poses are aligned to its person
+    (align.align_poses with `align_method`) and drawn on its canvas, at its image_resolution size. The
+    alignment needs every frame's poses first, so the video's poses are gathered (not its frames or maps)
+    and the files are written after the last frame; a video that breaks off is aligned and written up to
+    there before the error is raised."""
     path, out_dir = Path(path), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rate = fps or video_info(path)["fps"] or 30.0
     frames = read_video(path, start, end)
     if fps:
         frames = resample(frames, fps)
-    if png_frames:
-        (out_dir / path.stem).mkdir(exist_ok=True)
-    mp4, jsonl = out_dir / f"{path.stem}_pose.mp4", out_dir / f"{path.stem}.jsonl"
     kwargs = {} if det_every is None else {"det_every": det_every}
     tracked = detector.track(frames, smooth=smooth, max_people=max_people, people=people, fps=rate,
                              detect_resolution=detect_resolution, image_resolution=image_resolution, options=options,
                              **kwargs)
+    tracked = progress(tracked) if progress else tracked
+    if align_to is None:
+        return _write_frames(((f.time, f.pose_map, f.poses) for f in tracked), path, out_dir, rate, png_frames, options)
+    return _write_aligned(detector, tracked, align_to, align_method, path, out_dir, rate, png_frames,
+                          detect_resolution, image_resolution, options)
+
+
+def _write_aligned(detector, tracked, reference_image, method, path, out_dir, rate, png_frames, detect_resolution,
+                   image_resolution, options) -> tuple:
+    from .align import align_poses
+    from .detector import _detect_input, _map_at
+    from .images import HWC3
+    from .render import draw_poses
+
+    reference_rgb = HWC3(reference_image)
+    reference = detector.detect(_detect_input(reference_rgb, detect_resolution))
+    times, driving, error = [], [], None
+    try:
+        for frame in tracked:
+            times.append(frame.time)
+            driving.append(frame.poses)
+    except VideoError as err:  # align and keep what was read, then report it
+        error = err
+    aligned = align_poses(driving, reference, method)
+    maps = ((time, _map_at(draw_poses(poses, options), reference_rgb, image_resolution), poses)
+            for time, poses in zip(times, aligned))
+    written = _write_frames(maps, path, out_dir, rate, png_frames, options)
+    if error is not None:
+        raise error
+    return written
+
+
+def _write_frames(frames, path: Path, out_dir: Path, rate: float, png_frames: bool, options) -> tuple:
+    """(time, pose map, poses) of each frame into the mp4, the jsonl (and the PNGs); returns their paths."""
+    import json
+
+    from PIL import Image
+
+    from .render import PoseMapOptions
+
+    if png_frames:
+        (out_dir / path.stem).mkdir(exist_ok=True)
+    mp4, jsonl = out_dir / f"{path.stem}_pose.mp4", out_dir / f"{path.stem}.jsonl"
     threshold = PoseMapOptions.build(options).threshold
     with VideoWriter(mp4, rate) as writer, open(jsonl, "w", encoding="utf-8") as lines:
         first = None
-        for number, frame in enumerate(progress(tracked) if progress else tracked):
-            first = frame.time if first is None else first
-            time = frame.time - first  # the output starts at 0, keeping the input's spacing
-            writer.write(frame.pose_map, time)
+        for number, (time, pose_map, poses) in enumerate(frames):
+            first = time if first is None else first
+            time = time - first  # the output starts at 0, keeping the input's spacing
+            writer.write(pose_map, time)
             lines.write(json.dumps({"frame": number, "time": round(time, 6),
-                                    **frame.poses.to_openpose_json(threshold)}) + "\n")
+                                    **poses.to_openpose_json(threshold)}) + "\n")
             lines.flush()  # complete up to the last frame, whatever happens next
             if png_frames:
-                Image.fromarray(frame.pose_map).save(out_dir / path.stem / f"{number:06d}.png")
+                Image.fromarray(pose_map).save(out_dir / path.stem / f"{number:06d}.png")
     return mp4, jsonl

@@ -9,6 +9,7 @@ on the device, so the models can decode there and copy back only what they keep.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import threading
@@ -136,15 +137,23 @@ class TorchSession:
         """onnxruntime's signature: numpy inputs by name, the outputs named (all when None) as numpy."""
         return [tensor.cpu().numpy() for tensor in self.run_on_device(output_names, input_feed)]
 
+@contextlib.contextmanager
 def _exact_float32(torch, device, precision: str):
-    """In fp32 on CUDA, no TF32 in convolutions and matrix products (torch allows it in cuDNN convolutions
-    by default), so that fp32 means fp32 as it does in onnxruntime."""
-    import contextlib
-
+    """In fp32 on CUDA, no TF32 in convolutions and matrix products during the call (torch allows it in
+    cuDNN convolutions by default, and the web UIs switch it on for matrix products), so that fp32 means
+    fp32 as in onnxruntime. The flags are torch's global ones: they are put back after the call."""
     if precision != "fp32" or device.type != "cuda":
-        return contextlib.nullcontext()
-    return torch.backends.cudnn.flags(enabled=True, benchmark=torch.backends.cudnn.benchmark,
-                                      deterministic=torch.backends.cudnn.deterministic, allow_tf32=False)
+        yield
+        return
+    matmul = torch.backends.cuda.matmul
+    previous = matmul.allow_tf32
+    matmul.allow_tf32 = False
+    try:
+        with torch.backends.cudnn.flags(enabled=torch.backends.cudnn.enabled, benchmark=torch.backends.cudnn.benchmark,
+                                        deterministic=torch.backends.cudnn.deterministic, allow_tf32=False):
+            yield
+    finally:
+        matmul.allow_tf32 = previous
 
 
 def open_torch_session(path, what: str, device: str, precision: str) -> TorchSession:
