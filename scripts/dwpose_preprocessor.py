@@ -6,7 +6,9 @@ by this repository's DWposeDetector replaces the built-in entry of the host's re
 name, tag and resolution slider, drawing as the built-in draws (style "sd-webui-controlnet"; the
 reference style is a setting). The models are loaded on the first call, released when the web UI
 unloads unused preprocessors (unless the setting to keep them is on), and loaded again on the next call.
-Outside the web UIs importing this file does nothing.
+Where the web UI's ControlNet device (modules.devices.get_device_for("controlnet")) is a CUDA or MPS GPU,
+the models run there through the web UI's own torch (backend="torch"); unloading hands the memory back
+with devices.torch_gc(). Outside the web UIs importing this file does nothing.
 
 Forge (modules_forge.shared.supported_preprocessors, a dict by name): registered at import, replacing the
 built-in in place (user extensions load after Forge's built-in ones); the image is resized with Forge's
