@@ -92,14 +92,19 @@ class CogServer:
             return json.load(response)
 
     def predict(self, inputs: dict) -> tuple[int, dict]:
-        """POST /predictions: (HTTP status, JSON body)."""
-        request = urllib.request.Request(self.url + "/predictions", json.dumps({"input": inputs}).encode(),
-                                         {"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=120) as response:
-                return response.status, json.load(response)
-        except urllib.error.HTTPError as err:
-            return err.code, json.load(err)
+        """POST /predictions: (HTTP status, JSON body). cog frees its single prediction slot just after it
+        answers, so a request sent at once may get 409 (busy): it is sent again, for up to 10 s."""
+        deadline = time.monotonic() + 10
+        while True:
+            request = urllib.request.Request(self.url + "/predictions", json.dumps({"input": inputs}).encode(),
+                                             {"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=120) as response:
+                    return response.status, json.load(response)
+            except urllib.error.HTTPError as err:
+                if err.code != 409 or time.monotonic() > deadline:
+                    return err.code, json.load(err)
+            time.sleep(0.05)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -234,4 +239,8 @@ def test_bad_files_fail_with_a_clear_error_and_the_server_keeps_serving(server, 
     assert time.monotonic() - start < 30
     status, body = server.predict({"image": data_uri(encoded(crowd_image[:128, :160], "PNG"), "image/png")})
     assert status == 200 and body["status"] == "succeeded"
-    assert server.get("/health-check")["status"] == "READY"
+    # cog frees its prediction slot just after answering: BUSY for a moment, then READY again.
+    deadline = time.monotonic() + 10
+    while server.get("/health-check")["status"] != "READY":
+        assert time.monotonic() < deadline, "the server did not become READY again"
+        time.sleep(0.05)
