@@ -103,37 +103,37 @@ def _mimicmotion(driving: Sequence[Poses], reference: Poses, person: int) -> lis
 
 def _limbs(driving: Sequence[Poses], reference: Poses, person: int) -> list[Poses]:
     ref_points, ref_shown = reference.exact_keypoints[person], reference.visible()[person]
+    shown_in = [p.visible() for p in driving]  # per frame, once
+    people = [(points, shown) for p, visible in zip(driving, shown_in) for points, shown in zip(p.exact_keypoints, visible)]
     ref_lengths = {bone: _length(ref_points, bone) for bone in BONES if ref_shown[list(bone)].all()}
     drv_lengths = {bone: np.median(lengths) for bone in BONES
-                   if (lengths := [_length(p.exact_keypoints[n], bone) for p in driving for n in range(len(p))
-                                   if p.visible()[n, list(bone)].all()])}
+                   if (lengths := [_length(points, bone) for points, shown in people if shown[list(bone)].all()])}
     common = [bone for bone in ref_lengths if bone in drv_lengths and drv_lengths[bone] > 0]
     if common:
         scale = sum(ref_lengths[b] for b in common) / sum(drv_lengths[b] for b in common)
     else:  # nothing to compare bone by bone: the ratio of the boxes' heights
-        heights = [np.ptp(p.exact_keypoints[n, BODY][p.visible()[n, BODY], 1]) for p in driving for n in range(len(p))
-                   if p.visible()[n, BODY].sum() > 1]
+        heights = [np.ptp(points[BODY][shown[BODY], 1]) for points, shown in people if shown[BODY].sum() > 1]
         driving_height = float(np.median(heights)) if heights else 0.0
         ref_height = float(np.ptp(ref_points[BODY][ref_shown[BODY], 1]))
         scale = ref_height / driving_height if driving_height > 0 and ref_height > 0 else 1.0
     lengths = {bone: ref_lengths.get(bone, drv_lengths.get(bone, 0.0) * scale) for bone in BONES}
     # Hands follow their wrists, the face the nose, each scaled by the reference's size of it.
-    parts = [(part, anchor, _size_ratio(ref_points, ref_shown, driving, part, scale))
+    parts = [(part, anchor, _size_ratio(ref_points, ref_shown, people, part, scale))
              for part, anchor in ((LEFT_HAND, LEFT_WRIST), (RIGHT_HAND, RIGHT_WRIST), (FACE, NOSE))]
 
     # Where the (biggest) driving person's neck is first seen maps to where the reference person's neck is.
     ref_neck = ref_points[NECK] if ref_shown[NECK] else ref_points[BODY][ref_shown[BODY]].mean(axis=0)
-    origin = next((p.exact_keypoints[n, NECK] for p in driving for n in _by_size(p) if p.visible()[n, NECK]),
-                  next((p.exact_keypoints[n, BODY][p.visible()[n, BODY]].mean(axis=0) for p in driving
-                        for n in _by_size(p) if p.visible()[n, BODY].any()), ref_neck))
+    by_size = [(p.exact_keypoints[n], visible[n]) for p, visible in zip(driving, shown_in) for n in _by_size(p)]
+    origin = next((points[NECK] for points, shown in by_size if shown[NECK]),
+                  next((points[BODY][shown[BODY]].mean(axis=0) for points, shown in by_size if shown[BODY].any()),
+                       ref_neck))
 
     def placed_globally(points):  # the whole-sequence motion, scaled to the reference
         return ref_neck + (points - origin) * scale
 
     width, height = reference.width, reference.height
     out = []
-    for poses in driving:
-        shown = poses.visible()
+    for poses, shown in zip(driving, shown_in):
         aligned = placed_globally(poses.exact_keypoints)
         for n in range(len(poses)):
             _retarget(aligned[n], poses.exact_keypoints[n], shown[n], lengths)
@@ -169,11 +169,11 @@ def _size(points: np.ndarray) -> float:
     return float(np.hypot(*np.ptp(points, axis=0))) if len(points) > 1 else 0.0
 
 
-def _size_ratio(ref_points, ref_shown, driving, part, fallback: float) -> float:
-    """The reference's size of `part` (a hand, the face) over the driving person's median size; `fallback`
-    (the body's ratio) where either is not seen."""
+def _size_ratio(ref_points, ref_shown, people, part, fallback: float) -> float:
+    """The reference's size of `part` (a hand, the face) over its median size in `people` (the driving
+    frames' (points, shown) pairs); `fallback` (the body's ratio) where either is not seen."""
     ref = _size(ref_points[part][ref_shown[part]])
-    seen = [_size(p.exact_keypoints[n, part][p.visible()[n, part]]) for p in driving for n in range(len(p))]
+    seen = [_size(points[part][shown[part]]) for points, shown in people]
     seen = [s for s in seen if s > 0]
     return ref / float(np.median(seen)) if ref > 0 and seen else fallback
 
