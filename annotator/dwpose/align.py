@@ -104,7 +104,7 @@ def _mimicmotion(driving: Sequence[Poses], reference: Poses, person: int) -> lis
 def _limbs(driving: Sequence[Poses], reference: Poses, person: int) -> list[Poses]:
     ref_points, ref_shown = reference.exact_keypoints[person], reference.visible()[person]
     shown_in = [p.visible() for p in driving]  # per frame, once
-    people = [(points, shown) for p, visible in zip(driving, shown_in) for points, shown in zip(p.exact_keypoints, visible)]
+    people = [pair for p, visible in zip(driving, shown_in) for pair in zip(p.exact_keypoints, visible)]
     ref_lengths = {bone: _length(ref_points, bone) for bone in BONES if ref_shown[list(bone)].all()}
     drv_lengths = {bone: np.median(lengths) for bone in BONES
                    if (lengths := [_length(points, bone) for points, shown in people if shown[list(bone)].all()])}
