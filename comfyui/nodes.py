@@ -100,8 +100,7 @@ def comfy_torch_device():
         device = comfy.model_management.get_torch_device()
     except Exception:  # outside ComfyUI, or an older one
         return None
-    kind = getattr(device, "type", str(device).split(":")[0])
-    return str(device) if kind in ("cuda", "mps") else None
+    return dwpose.runtime.torch_session.torch_gpu(device)
 
 
 def _weights_for(input_name, value, default):

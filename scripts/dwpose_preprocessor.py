@@ -106,8 +106,7 @@ def host_torch_device() -> str | None:
         device = devices.get_device_for("controlnet")
     except Exception:  # an older or unusual host: no preference
         return None
-    kind = getattr(device, "type", str(device).split(":")[0])
-    return str(device) if kind in ("cuda", "mps") else None
+    return dwpose_module().runtime.torch_session.torch_gpu(device)
 
 
 def load_detector():

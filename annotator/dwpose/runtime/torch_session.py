@@ -61,6 +61,13 @@ def gpu_device() -> str | None:
     return None if device == "cpu" else device
 
 
+def torch_gpu(device) -> str | None:
+    """`device` (a torch.device, or anything with its `type`, or a str) as a str when it is a GPU the torch
+    backend runs on (CUDA, which ROCm builds use too, or MPS), else None: how the hosts' devices are read."""
+    kind = getattr(device, "type", str(device).split(":")[0])
+    return str(device) if kind in ("cuda", "mps") else None
+
+
 def checked_device(device) -> str:
     """`device` (a str or torch.device) as a str torch accepts, or ValueError naming it."""
     torch = require_torch()
