@@ -3,7 +3,6 @@ op by op on tiny graphs built with onnx.helper, then whole models (real detector
 
 from __future__ import annotations
 
-import threading
 
 import numpy as np
 import onnx
@@ -607,29 +606,20 @@ def test_truncated_cache_raises_weights_error(tmp_path):
 
 
 def test_threads_share_one_module():
+    from concurrent.futures import ThreadPoolExecutor
+
     module = convert(sim.simcc_random_model(batch="batch"))
     inputs = [torch.from_numpy(_crops(1 + i % 3)["input"]) for i in range(4)]
-    with torch.inference_mode():
-        expected = [module(x) for x in inputs]
-    results, errors = {}, []
 
-    def work(i):
-        try:
-            with torch.inference_mode():
-                results[i] = [module(inputs[i]) for _ in range(5)]
-        except Exception as err:  # reported below
-            errors.append(err)
+    def run(x):
+        with torch.inference_mode():
+            return module(x)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    for i in range(4):
-        for outputs in results[i]:
-            for a, b in zip(outputs, expected[i]):
-                assert torch.equal(a, b)
+    expected = [run(x) for x in inputs]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # map re-raises any thread's error here
+        for _ in range(5):
+            for outputs, reference in zip(pool.map(run, inputs), expected):
+                assert all(torch.equal(a, b) for a, b in zip(outputs, reference))
 
 
 def test_buffers_follow_to_and_int_constants_stay_on_cpu():

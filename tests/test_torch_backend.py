@@ -4,7 +4,6 @@ sharp peaks (marker, peak), outputs within 1e-3 on the random-weight ones; both 
 and dynamic batch; threads; the choice of backend; and a clear error without torch."""
 
 import sys
-import threading
 import warnings
 
 import numpy as np
@@ -94,28 +93,17 @@ def test_bf16_and_fp16_run_close_to_fp32(crowd_yolox, marker_pose, crowd_image):
 
 
 def test_threads_share_one_detector(crowd_yolox, model_dir, crowd_image):
-    detector = DWposeDetector(crowd_yolox, model_dir / "random_batch.onnx" if (model_dir / "random_batch.onnx").exists()
-                              else sim.save(sim.simcc_random_model(batch="batch"), model_dir / "random_batch.onnx"),
-                              backend="torch", device="cpu")
+    from concurrent.futures import ThreadPoolExecutor
+
+    pose = sim.save(sim.simcc_random_model(batch="batch"), model_dir / "random_batch.onnx")
+    detector = DWposeDetector(crowd_yolox, pose, backend="torch", device="cpu")
     images = [crowd_image, crowd_image[:, ::-1].copy(), crowd_image[::2, ::2].copy(), crowd_image[::-1].copy()]
     expected = [detector.detect(image).exact_keypoints for image in images]
-    found, errors = {}, []
-
-    def work(i):
-        try:
-            found[i] = [detector.detect(images[i]).exact_keypoints for _ in range(3)]
-        except Exception as err:  # reported below
-            errors.append(err)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    for i in range(4):
-        for keypoints in found[i]:
-            np.testing.assert_array_equal(keypoints, expected[i])
+    with ThreadPoolExecutor(max_workers=4) as pool:  # map re-raises any thread's error here
+        for _ in range(3):
+            found = list(pool.map(lambda image: detector.detect(image).exact_keypoints, images))
+            for keypoints, reference in zip(found, expected):
+                np.testing.assert_array_equal(keypoints, reference)
 
 
 def test_the_converted_module_is_cached_on_disk(session_cache, model_dir):
