@@ -158,8 +158,7 @@ def draw_poses(poses: Poses, options: PoseMapOptions | None = None, **fields) ->
     if options.style == "easy-dwpose":
         visible[:, FACE.start:] = np.isfinite(poses.exact_keypoints[:, FACE.start:]).all(axis=-1)
     points = poses.normalized(options.threshold, visible)
-    with np.errstate(invalid="ignore", over="ignore"):  # absurd coordinates are simply not drawn
-        drawable = _drawable(points * np.array([float(poses.width), float(poses.height)]), visible)
+    drawable = _drawable(points, visible, (float(poses.width), float(poses.height)))
     scale = (float(poses.width), float(poses.height))
     if options.include_body:
         canvas = draw_bodies(canvas, points[:, BODY], drawable[:, BODY], stick_width)
@@ -191,9 +190,11 @@ def xinsir_stick_scale(width: int, height: int) -> int:
     return 1 if longer < 500 else min(2 + longer // 1000, 7)
 
 
-def _drawable(pixels: np.ndarray, visible: np.ndarray) -> np.ndarray:
-    """Visible points whose pixel coordinates OpenCV can take."""
+def _drawable(points: np.ndarray, visible: np.ndarray, scale=None) -> np.ndarray:
+    """Visible points whose pixel coordinates OpenCV can take: `points` themselves, or `points` times
+    `scale` (width, height) for normalised points. Absurd coordinates are simply not drawn (no warning)."""
     with np.errstate(invalid="ignore", over="ignore"):
+        pixels = points if scale is None else points * np.array(scale)
         return visible & np.isfinite(pixels).all(axis=-1) & (np.abs(pixels) < MAX_COORD).all(axis=-1)
 
 
@@ -282,8 +283,7 @@ def _mimicmotion_canvas(poses: Poses, options: PoseMapOptions, stick_width: int)
     points = poses.normalized(visible=everything)  # its detector hides no coordinate
     # Where MimicMotion's int() would raise on a non-finite score: NaN counts as 0, infinities as +-1e30.
     scores = np.nan_to_num(poses.scores.astype(np.float64), nan=0.0, posinf=1e30, neginf=-1e30)
-    with np.errstate(invalid="ignore", over="ignore"):
-        drawable = _drawable(points * np.array(scale), everything)
+    drawable = _drawable(points, everything, scale)
     if options.include_body:
         body_ok = drawable[:, BODY] & poses.visible(options.threshold)[:, BODY]
         canvas = draw_bodies(canvas, points[:, BODY], body_ok, stick_width, scores=scores[:, BODY])
@@ -309,8 +309,7 @@ def _draw_musepose(canvas: np.ndarray, poses: Poses, options: PoseMapOptions) ->
     visible = poses.visible(options.threshold)
     points = poses.normalized(options.threshold, visible)  # its detector sets hidden points to -1
     scale = (float(poses.width), float(poses.height))
-    with np.errstate(invalid="ignore", over="ignore"):
-        drawable = _drawable(points * np.array(scale), visible)
+    drawable = _drawable(points, visible, scale)
     if options.include_body:
         canvas = draw_bodies(canvas, points[:1, BODY], drawable[:1, BODY], musepose_width)
     if options.include_hand:  # its hands[:2]
@@ -333,9 +332,8 @@ def _draw_unianimate(canvas: np.ndarray, poses: Poses, options: PoseMapOptions, 
     body = np.concatenate([points[:, BODY], np.stack(toes, axis=1)], axis=1)
     body_ok = np.concatenate([visible[:, BODY], np.stack(toes_ok, axis=1)], axis=1)
     scale = (float(poses.width), float(poses.height))
-    with np.errstate(invalid="ignore", over="ignore"):
-        drawable = _drawable(points * np.array(scale), visible)
-        body_drawable = _drawable(body * np.array(scale), body_ok)
+    drawable = _drawable(points, visible, scale)
+    body_drawable = _drawable(body, body_ok, scale)
     if options.include_body:
         canvas = draw_bodies(canvas, body, body_drawable, stick_width, limbs=UNIANIMATE_LIMBS, colors=UNIANIMATE_COLORS)
     if options.include_hand:
