@@ -275,12 +275,15 @@ def colour_marker_pose(model_dir):
     return sim.save(sim.simcc_colour_marker_model(batch="batch"), model_dir / "colour_marker.onnx")
 
 
-def detector_finding(boxes, model_dir, name):  # needs the colour_marker_pose fixture
-    """The person detector (of a DWposeDetector) of a stand-in that finds `boxes` in any image."""
+def detector_finding(boxes, model_dir, name):
+    """The person detector (a DWposeDetector's `detector`) of a stand-in that finds `boxes` in any image."""
+    from annotator.dwpose.runtime import create_session
+    from annotator.dwpose.yolox import YOLOX
+
     boxes = np.array(boxes, dtype=np.float64).reshape(len(boxes), -1)  # x1 y1 x2 y2 [score]
     scores = boxes[:, 4] if boxes.shape[1] > 4 else 0.9
     path = sim.save(sim.yolox_people_model(boxes[:, :4], score=scores), model_dir / f"{name}.onnx")
-    return DWposeDetector(path, model_dir / "colour_marker.onnx").detector
+    return YOLOX(create_session(path, "person detector"))
 
 
 def run_clip(detector, frames, detectors_by_frame, **track_options):
