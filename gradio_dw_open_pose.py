@@ -31,8 +31,8 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from annotator.dwpose import DWposeDetector, PoseMapOptions, WeightsError  # noqa: E402
-from annotator.dwpose.render import STYLES  # noqa: E402
+from annotator.dwpose import (STYLES, DWposeDetector, ImageError, PoseMapOptions, VideoError, WeightsError,  # noqa: E402
+                              check_size, write_pose_video)
 
 EXAMPLE_SD_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 EXAMPLE_CONTROLNET = "lllyasviel/control_v11p_sd15_openpose"
@@ -90,11 +90,13 @@ class ControlNetGenerator:
 
 
 def checked_image(image) -> Image.Image:
+    """The uploaded image, or gr.Error when there is none or it is too big (checked before it is decoded)."""
     if image is None:
         raise gr.Error("Upload an image (or take a webcam snapshot) first.")
-    if image.width * image.height > MAX_INPUT_PIXELS:
-        raise gr.Error(f"The image is {image.width}x{image.height} pixels; images up to "
-                       f"{MAX_INPUT_PIXELS // 1_000_000} megapixels are accepted. Please downscale it.")
+    try:
+        check_size(image.width, image.height, MAX_INPUT_PIXELS)
+    except ImageError as err:
+        raise gr.Error(f"Please downscale it: {err}.") from None
     return image
 
 
@@ -144,8 +146,6 @@ def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = 
         """The pose video (H.264) and its jsonl for an uploaded video (the frames of one shot, tracked)."""
         if not video:
             raise gr.Error("Upload a video first.")
-        from annotator.dwpose.video import VideoError, write_pose_video
-
         folder = new_output_folder(output_root.name)
         try:
             mp4, jsonl = write_pose_video(detector, video, folder, smooth=bool(smooth),

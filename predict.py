@@ -16,17 +16,14 @@ Outputs, each optional:
 
 import json
 import tempfile
-import warnings
 from typing import Optional
 
 import cv2
 import numpy as np
 from cog import BaseModel, BasePredictor, Input, Path
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from annotator.dwpose import DWposeDetector
-from annotator.dwpose.images import HWC3
-from annotator.dwpose.render import PoseMapOptions
+from annotator.dwpose import DWposeDetector, PoseMapOptions, load_image
 
 # Photos above PIL's own decompression-bomb limit (about 89 megapixels) are refused before decoding.
 MAX_INPUT_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
@@ -42,36 +39,17 @@ class Output(BaseModel):
 
 
 def load_photo(path) -> np.ndarray:
-    """The photo at `path` as an RGB uint8 array, upright (EXIF orientation applied), or ValueError
-    saying why not: not an image, truncated, or too big (checked from the header, before decoding)."""
+    """The photo at `path` as the library's loader reads it (an RGB uint8 array, upright, 16-bit images scaled
+    to 8 bits), or ValueError saying why not in the service's words: not an image, truncated, or too big
+    (checked from the header, before decoding)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                width, height = image.size
-                if width * height > MAX_INPUT_PIXELS:
-                    raise ValueError(f"the image is {width}x{height} pixels, more than the {MAX_INPUT_PIXELS} "
-                                     "this service accepts; send a smaller image")
-                image = ImageOps.exif_transpose(image)
-                image.load()
-                return HWC3(eight_bit(image))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        return load_image(path, max_pixels=MAX_INPUT_PIXELS)
+    except Image.DecompressionBombError as err:
         raise ValueError(f"the image is too big to decode safely ({err}); send a smaller image") from None
     except UnidentifiedImageError:
         raise ValueError("the file is not an image PIL can read (JPEG, PNG, WebP, ...)") from None
-    except (OSError, SyntaxError, EOFError) as err:  # truncated or corrupt data (PIL raises all three)
+    except OSError as err:  # truncated or corrupt data
         raise ValueError(f"the image file is truncated or corrupt ({err})") from None
-
-
-def eight_bit(image: Image.Image) -> Image.Image:
-    """16-bit and 32-bit grey images (16-bit PNGs, TIFFs) scaled to 8 bits; float images clipped to 0..255;
-    other modes as they are (the library converts the 8-bit ones)."""
-    if image.mode == "I" or image.mode.startswith("I;16"):
-        grey = np.asarray(image, dtype=np.float64) / 257.0  # 0..65535 -> 0..255
-        return Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8))
-    if image.mode == "F":
-        return image.convert("L")
-    return image
 
 
 def overlay(photo: np.ndarray, pose_map: np.ndarray) -> np.ndarray:

@@ -48,11 +48,11 @@ def load_photo(relative: str) -> np.ndarray:
 
 def person_boxes(image: np.ndarray, count: int) -> np.ndarray:
     """The `count` best person boxes the real YOLOX-nano finds at the detect resolution."""
-    from annotator.dwpose.runtime import create_session
-    from annotator.dwpose.yolox import YOLOX
     from annotator.dwpose.images import resize_image
+    from annotator.dwpose.models import load_person_detector
+    from annotator.dwpose.runtime import Runtime
 
-    detector = YOLOX(create_session(REAL_YOLOX, "yolox_nano"), score_threshold=0.3)
+    detector = load_person_detector(REAL_YOLOX, Runtime(), score_threshold=0.3)
     boxes, _ = detector(resize_image(image, RESOLUTION))
     if len(boxes) < count:
         raise SystemExit(f"expected {count} people, the real detector found {len(boxes)}")
@@ -242,9 +242,9 @@ def baseline_startup(spec: dict) -> dict:
 
 def detector_agreement(precision: str) -> list[dict]:
     """Real detectors on every shared photo: boxes in `precision` against fp32, matched by IoU."""
-    from annotator.dwpose.detector import DWposeDetector
+    from annotator.dwpose import DWposeDetector
     from annotator.dwpose.images import HWC3, resize_image
-    from annotator.dwpose.tracking import box_iou
+    from annotator.dwpose.video.tracking import box_iou
 
     rows = []
     photos = sorted(p for p in PHOTOS.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}

@@ -7,8 +7,9 @@ Models: the architecture-faithful YOLOX-l and DWPose-l stand-ins (bench/models.p
 (1 person) and girls.jpg (4 people) from ../shared/photos at the detect resolution, panned by one pixel a
 frame. The person count is fixed by the real YOLOX-nano's boxes on the photo (bench/run.py), as the
 stand-ins find nobody. Fixed detector schedule for the timing: the stand-ins' keypoints do not follow
-people, so tracking runs the (timed) detector every DET_EVERY frames exactly, never re-detecting because
-keypoint scores collapse or coincide, and the people in between come from the tracker as they would.
+people, so tracking runs the (timed) detector every DET_EVERY frames exactly (TrackingOptions(redetect=False):
+no re-detection because keypoint scores collapse or coincide), and the people in between come from the
+tracker as they would.
 Each pipeline runs in its own process; the pipelines take turns clip by clip. Writes
 bench/VIDEO_RESULTS.md.
 """
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.dwpose.detector import DET_EVERY
+from annotator.dwpose import DET_EVERY
 from bench.run import REAL_YOLOX, RESOLUTION, ROOT, STAND_INS, FixedPeople, Timed, load_photo, machine, person_boxes
 
 CLIPS = {1: ("people/woman.jpeg", 1), 4: ("people/girls.jpg", 4)}
@@ -46,7 +47,7 @@ def clip(photo: str, frames: int):
 
 def worker(spec: dict) -> dict:
     """One pipeline over one clip in this process: seconds in total, in the detector, in the pose model."""
-    from annotator.dwpose import DWposeDetector, tracking
+    from annotator.dwpose import DWposeDetector, TrackingOptions, VideoTracker
 
     boxes = np.array(spec["boxes"], dtype=np.float64)
     frames = list(clip(spec["photo"], spec["frames"]))
@@ -65,12 +66,12 @@ def worker(spec: dict) -> dict:
         detector.pose_model.session = pose = Timed(detector.pose_model.session)
         detector.detector = FixedPeople(detector.detector)
         detector.detector.boxes = boxes
-        tracking.collapsed = lambda poses: np.zeros(len(poses), bool)  # the fixed schedule (module docstring)
-        tracking.duplicated = lambda poses: False
+        tracker = VideoTracker(detector, TrackingOptions(redetect=False),  # the fixed schedule (module docstring)
+                               detect_resolution=RESOLUTION)
         if spec["pipeline"] == "per_frame":
             run = lambda: [detector.annotate(frame, RESOLUTION, RESOLUTION) for frame in frames]  # noqa: E731
         else:
-            run = lambda: list(detector.track(frames, detect_resolution=RESOLUTION))  # noqa: E731
+            run = lambda: list(tracker.track(frames))  # noqa: E731
     full, frames[:] = frames[:], frames[:5]
     run()  # warm-up on 5 frames
     frames[:] = full

@@ -28,7 +28,7 @@ import torch
 
 def _is_our_package(folder) -> bool:
     return bool(folder) and all(os.path.isfile(os.path.join(folder, name))
-                                for name in ("__init__.py", "detector.py", "private_import.py"))
+                                for name in ("__init__.py", "pipeline.py", "private_import.py"))
 
 
 def _package_dir() -> str:
@@ -56,14 +56,13 @@ def _package_dir() -> str:
 
 
 def _load_dwpose():
-    """Our `annotator.dwpose` and its weights module, under a private top-level name."""
+    """Our `annotator.dwpose`, under a private top-level name."""
     package_dir = _package_dir()
-    loader = runpy.run_path(os.path.join(package_dir, "private_import.py"))
-    return loader["import_private"](package_dir), loader["import_private"](package_dir, "weights")
+    return runpy.run_path(os.path.join(package_dir, "private_import.py"))["import_private"](package_dir)
 
 
-dwpose, _weights = _load_dwpose()
-STYLES = dwpose.render.STYLES
+dwpose = _load_dwpose()
+STYLES = dwpose.STYLES
 
 _detectors = {}
 _detectors_lock = threading.Lock()
@@ -75,8 +74,8 @@ def get_detector(bbox_detector=None, pose_estimator=None):
     A file name is looked up ($DWPOSE_CKPTS, annotator/ckpts, the Hugging Face cache, a download from
     yzd-v/DWPose); a path is used as it is (the rule of weights.resolve_weights). A wrong file gives a
     ValueError naming the input."""
-    det = _weights_for("bbox_detector", bbox_detector, _weights.DET_FILENAME)
-    pose = _weights_for("pose_estimator", pose_estimator, _weights.POSE_FILENAME)
+    det = _weights_for("bbox_detector", bbox_detector, dwpose.DET_FILENAME)
+    pose = _weights_for("pose_estimator", pose_estimator, dwpose.POSE_FILENAME)
     key = (str(det), str(pose))
     with _detectors_lock:
         if key not in _detectors:
@@ -100,12 +99,12 @@ def comfy_torch_device():
         device = comfy.model_management.get_torch_device()
     except Exception:  # outside ComfyUI, or an older one
         return None
-    return dwpose.runtime.torch_session.torch_gpu(device)
+    return dwpose.torch_gpu(device)
 
 
 def _weights_for(input_name, value, default):
     try:
-        return _weights.resolve_weights(value, default)
+        return dwpose.resolve_weights(value, default)
     except dwpose.WeightsError as err:
         raise ValueError(f"{input_name}: {_node_words(err)}") from None
 
@@ -129,18 +128,6 @@ def check_image(image) -> None:
         raise ValueError(f"IMAGE must be a float tensor [B, H, W, C] with C = 1, 3 or 4; got {shape}")
     if image.shape[0] == 0 or image.shape[1] == 0 or image.shape[2] == 0:
         raise ValueError(f"IMAGE is empty: shape {tuple(image.shape)}")
-
-
-def comfy_pose_keypoint(poses, width: int, height: int, include_hand: bool, include_face: bool) -> dict:
-    """comfyui_controlnet_aux's POSE_KEYPOINT frame: pixels of the width x height input, no "animals"."""
-    frame = poses.in_pixels_of(width, height).to_openpose_json()
-    del frame["animals"]
-    for person in frame["people"]:
-        if not include_hand:
-            person["hand_left_keypoints_2d"] = person["hand_right_keypoints_2d"] = None
-        if not include_face:
-            person["face_keypoints_2d"] = None
-    return frame
 
 
 def frames_to_image(frames) -> "torch.Tensor":
@@ -175,9 +162,9 @@ class DWPosePreprocessor:
                                        "tooltip": "Shorter side of the pose map (sides rounded to 64)"}),
             },
             "optional": {
-                "bbox_detector": ("STRING", {"default": _weights.DET_FILENAME,
+                "bbox_detector": ("STRING", {"default": dwpose.DET_FILENAME,
                                              "tooltip": "YOLOX or RTMDet ONNX: a file name or a path"}),
-                "pose_estimator": ("STRING", {"default": _weights.POSE_FILENAME,
+                "pose_estimator": ("STRING", {"default": dwpose.POSE_FILENAME,
                                               "tooltip": "DWPose/RTMPose SimCC ONNX: a file name or a path"}),
                 "style": (list(STYLES), {"default": "controlnet",
                                          "tooltip": "controlnet: the reference renderer; sd-webui-controlnet: "
@@ -192,7 +179,7 @@ class DWPosePreprocessor:
                                                                 "precise for small hands; slower)"}),
                 "tracking": ("BOOLEAN", {"default": False,
                                          "tooltip": "The frames are one video: keep identities (track_id), "
-                                                    f"run the person detector every {dwpose.detector.DET_EVERY} frames"}),
+                                                    f"run the person detector every {dwpose.DET_EVERY} frames"}),
             },
         }
 
@@ -227,7 +214,7 @@ class DWPosePreprocessor:
         pose_maps, keypoints = [], []
         for pose_map, poses in results:
             pose_maps.append(pose_map)
-            keypoints.append(comfy_pose_keypoint(poses, width, height, detect_hand, detect_face))
+            keypoints.append(poses.to_pose_keypoint(width, height, detect_hand, detect_face))
             advance()
         return (frames_to_image(pose_maps), keypoints)
 

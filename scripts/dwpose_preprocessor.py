@@ -106,7 +106,7 @@ def host_torch_device() -> str | None:
         device = devices.get_device_for("controlnet")
     except Exception:  # an older or unusual host: no preference
         return None
-    return dwpose_module().runtime.torch_session.torch_gpu(device)
+    return dwpose_module().torch_gpu(device)
 
 
 def load_detector():
@@ -174,7 +174,7 @@ def as_rgb(input_image):
 
     if isinstance(input_image, np.ndarray):  # the registry's cache hands in an ndarray subclass
         input_image = np.asarray(input_image)
-    return _private_import["import_private"](PACKAGE_DIR, "images").HWC3(input_image)
+    return dwpose_module().HWC3(input_image)
 
 
 def preprocessor_class(registry):
@@ -382,7 +382,7 @@ def on_ui_settings() -> None:
             try:
                 import gradio as gr
 
-                styles = [DEFAULT_STYLE] + [s for s in dwpose_module().render.STYLES if s != DEFAULT_STYLE]
+                styles = [DEFAULT_STYLE] + [s for s in dwpose_module().STYLES if s != DEFAULT_STYLE]
                 info = shared.OptionInfo(default, label, gr.Radio, {"choices": styles},
                                          section=("control_net", "ControlNet"))
             except ImportError:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from annotator.dwpose import Poses, align_poses, draw_poses
-from annotator.dwpose.align import BONES, LEFT_WRIST, NECK, NOSE, RIGHT_WRIST
-from annotator.dwpose.poses import FACE, FEET, LEFT_HAND, RIGHT_HAND
+from annotator.dwpose.skeleton import FACE, FEET, LEFT_HAND, LEFT_WRIST, NECK, NOSE, RIGHT_HAND, RIGHT_WRIST
+from annotator.dwpose.video.align import BONES
 
 
 def skeleton(neck, lengths, angles, hand_size=20.0, face_size=30.0, seed=0):

@@ -12,9 +12,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from annotator.dwpose.batch import Item, collect_items, main
+from annotator.dwpose.batch import Item, collect_items
+from annotator.dwpose.cli import main as cli_main
 
 pq = pytest.importorskip("pyarrow.parquet")
+
+
+def main(argv: list) -> int:
+    """`python -m annotator.dwpose batch ...`"""
+    return cli_main(["batch", *argv])
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -115,7 +121,7 @@ def test_killed_run_resumes_to_the_same_outputs(tmp_path, models):
     """SIGKILL after a few items, rerun: the files and the table equal those of an uninterrupted run."""
     for n in range(16):
         photo(tmp_path / "in" / f"{n // 8}" / f"p{n:02d}.png", n, size=(320, 240))
-    command = [sys.executable, "-m", "annotator.dwpose.batch", str(tmp_path / "in"), "--json", *models]
+    command = [sys.executable, "-m", "annotator.dwpose", "batch", str(tmp_path / "in"), "--json", *models]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
 
     def batch(out: Path, **kwargs):

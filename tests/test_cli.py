@@ -11,7 +11,7 @@ from PIL import Image
 
 import stand_in_models as sim
 from annotator.dwpose import DWposeDetector
-from annotator.dwpose.__main__ import main
+from annotator.dwpose.cli import main
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -29,7 +29,7 @@ from test_hardening import huge_jpeg, huge_png
 pytest.importorskip("cog")
 
 from annotator.dwpose import DWposeDetector  # noqa: E402
-from annotator.dwpose.render import PoseMapOptions  # noqa: E402
+from annotator.dwpose import PoseMapOptions  # noqa: E402
 
 SETUP_TIMEOUT = 90
 

@@ -1,4 +1,4 @@
-"""Evaluation (annotator/dwpose/evaluation.py): the official COCO-WholeBody figures of jin-s13's example
+"""Evaluation (annotator/dwpose/evaluation/): the official COCO-WholeBody figures of jin-s13's example
 results, hand-checkable cases built here, predict() with stand-in models, and `eval` on the command line."""
 
 import copy
@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 
 from annotator.dwpose import DWposeDetector, evaluation
-from annotator.dwpose.evaluation import PARTS, STATS, evaluate, format_table, main, predict
+from annotator.dwpose.cli import main as cli_main
+from annotator.dwpose.evaluation import PARTS, STATS, evaluate, format_table, predict
 from conftest import shared_path
+
+
+def main(argv: list) -> int:
+    """`python -m annotator.dwpose eval ...`"""
+    return cli_main(["eval", *argv])
 
 pytest.importorskip("pycocotools")
 
@@ -236,7 +242,8 @@ def test_predict_with_gt_boxes_uses_exactly_the_annotated_boxes(stand_in_detecto
 
 
 def test_to_results_scores_as_mmpose():
-    from annotator.dwpose.poses import NUM_OPENPOSE, Poses
+    from annotator.dwpose.poses import Poses
+    from annotator.dwpose.skeleton import NUM_OPENPOSE
 
     rng = np.random.default_rng(0)
     points = rng.uniform(0, 100, (2, NUM_OPENPOSE, 2))

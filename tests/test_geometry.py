@@ -13,7 +13,7 @@ import pytest
 
 import stand_in_models as sim
 from annotator.dwpose import DWposeDetector
-from annotator.dwpose.detection import letterbox
+from annotator.dwpose.models import letterbox
 
 IN_W, IN_H = 288, 384
 

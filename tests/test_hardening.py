@@ -70,14 +70,18 @@ def huge_jpeg(width=50_000, height=50_000) -> bytes:
 
 @pytest.mark.parametrize("make", [huge_png, huge_jpeg])
 def test_pil_refuses_huge_headers_at_open_in_the_library_loading_path(tmp_path, make):
-    """The command line's loader (Image.open) raises DecompressionBombError at once (the CLI reports it)."""
-    from annotator.dwpose.__main__ import load_image
+    """The library's loader refuses a file whose header declares a huge image at once, before decoding: PIL's
+    DecompressionBombError (the command line reports it), or an ImageError by the limit asked for."""
+    from annotator.dwpose import ImageError, load_image
 
     path = tmp_path / "huge.img"
     path.write_bytes(make())
     start = time.monotonic()
     with pytest.raises(Image.DecompressionBombError):
         load_image(path)
+    path.write_bytes(make(2000, 1000))
+    with pytest.raises(ImageError, match="2000x1000 pixels, more than the 1.0 megapixels"):
+        load_image(path, max_pixels=1_000_000)
     assert time.monotonic() - start < 1
 
 

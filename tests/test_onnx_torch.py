@@ -432,7 +432,7 @@ def _crops(batch, hw=(384, 288)):
 def _letterboxed(side, photo="demo.jpg"):
     import cv2
 
-    from annotator.dwpose.detection import letterbox
+    from annotator.dwpose.models import letterbox
 
     image = cv2.imread(str(shared_path("photos", "people", photo)))
     padded, _ = letterbox(image, (side, side))
@@ -465,7 +465,7 @@ def test_yolox_nano_on_a_photo():
 @pytest.mark.requires_shared
 @pytest.mark.parametrize("batch", [1, 2])
 def test_rtmdet_nano_with_nms_in_graph(batch):
-    from annotator.dwpose.rtmdet import MEAN_BGR, STD_BGR
+    from annotator.dwpose.models.rtmdet import MEAN_BGR, STD_BGR
 
     blob = (_letterboxed(320).astype(np.float32) - MEAN_BGR) / STD_BGR
     blob = np.ascontiguousarray(np.repeat(blob.transpose(2, 0, 1)[None], batch, 0))
@@ -551,7 +551,7 @@ def test_rtmpose_m_in_float16(rtmpose_m):
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_rtmdet_nano_in_reduced_precision(dtype):
     """The in-graph priors (Range, Cast to float), TopK and NMS of a real detector in float16 / bfloat16."""
-    from annotator.dwpose.rtmdet import MEAN_BGR, STD_BGR
+    from annotator.dwpose.models.rtmdet import MEAN_BGR, STD_BGR
 
     blob = (_letterboxed(320).astype(np.float32) - MEAN_BGR) / STD_BGR
     blob = torch.from_numpy(np.ascontiguousarray(blob.transpose(2, 0, 1)[None]))

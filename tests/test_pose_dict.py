@@ -210,5 +210,11 @@ def test_their_own_dicts_lose_only_what_they_drop():
 
 
 def test_unknown_layout_is_refused():
-    with pytest.raises(ValueError, match="layout must be one of mimicmotion, easy_dwpose"):
+    with pytest.raises(ValueError, match="layout must be one of mimicmotion, easy-dwpose"):
         Poses.empty(8, 8).to_pose_dict("openpose")
+
+
+def test_the_layout_is_spelt_as_the_style_and_the_old_spelling_still_works():
+    poses = Poses(np.full((1, 134, 2), 7.5), np.full((1, 134), 0.9, np.float32), np.zeros((1, 4), np.float32),
+                  np.ones(1, np.float32), 16, 16)
+    assert_same_dict(poses.to_pose_dict("easy-dwpose"), poses.to_pose_dict("easy_dwpose"))

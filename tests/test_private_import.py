@@ -36,7 +36,7 @@ def test_package_is_imported_under_its_private_name_beside_another_annotator(loa
     assert name.startswith("_dwpose_annotator_") and name not in sys.modules
 
     dwpose = loader["import_private"](DWPOSE)
-    assert dwpose.__name__ == name and dwpose.DWposeDetector.__module__ == name + ".detector"
+    assert dwpose.__name__ == name and dwpose.DWposeDetector.__module__ == name + ".pipeline"
     assert sys.modules["annotator"] is foreign  # untouched, and nothing below it imported
     assert not [n for n in set(sys.modules) - before if n.startswith("annotator")]
     assert loader["import_private"](DWPOSE) is dwpose  # a second call reuses the first

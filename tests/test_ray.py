@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from annotator.dwpose.batch import main, table_schema
-from test_batch import files_of, photo
+from annotator.dwpose.formats.table import table_schema
+from test_batch import files_of, main, photo
 
 ray = pytest.importorskip("ray")
 pq = pytest.importorskip("pyarrow.parquet")

@@ -15,7 +15,7 @@ from onnx import TensorProto, helper
 
 import stand_in_models as sim
 from annotator.dwpose import DWposeDetector, PrecisionFallbackWarning, ProviderFallbackWarning
-from annotator.dwpose.rtmpose import RTMPose
+from annotator.dwpose.models import RTMPose
 from annotator.dwpose.runtime import Runtime, choose_runtime, create_session, graph_edits, providers, sessions
 from annotator.dwpose.runtime.openvino import OpenVINOSession, cpu_supports_bf16
 
@@ -260,7 +260,8 @@ def test_explicit_providers_with_bf16_run_exact_and_say_why(fresh_cache, crowd_y
 
 
 def test_bf16_without_openvino_says_how_to_get_it(fresh_cache, crowd_yolox, random_pose, monkeypatch):
-    monkeypatch.setattr(providers, "openvino_available", lambda: False)
+    installed = providers.installed
+    monkeypatch.setattr(providers, "installed", lambda name: name != "openvino" and installed(name))
     with pytest.warns(PrecisionFallbackWarning, match=r"dwpose-annotator\[openvino\]"):
         detector = DWposeDetector(crowd_yolox, random_pose, precision="bf16")
     assert isinstance(detector.detector.session, ort.InferenceSession)

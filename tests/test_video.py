@@ -10,7 +10,7 @@ import pytest
 
 import stand_in_models as sim
 from annotator.dwpose import DWposeDetector
-from annotator.dwpose.tracking import OneEuroFilter
+from annotator.dwpose.video.smoothing import OneEuroFilter
 from conftest import CROWD_BOXES_416
 
 av = pytest.importorskip("av")
@@ -164,7 +164,7 @@ def test_pyav_round_trip_keeps_count_rate_size_and_times(tmp_path):
 
 
 def test_video_command_writes_mp4_jsonl_and_frames(tmp_path, crowd_yolox, marker_pose):
-    from annotator.dwpose.__main__ import main
+    from annotator.dwpose.cli import main
     from annotator.dwpose.video import read_video
 
     clip = write_clip(tmp_path / "dance.mp4", crowd_clip(9))
@@ -183,7 +183,7 @@ def test_video_command_writes_mp4_jsonl_and_frames(tmp_path, crowd_yolox, marker
 
 
 def test_broken_and_truncated_videos_are_reported_and_the_work_kept(tmp_path, crowd_yolox, marker_pose, capsys):
-    from annotator.dwpose.__main__ import main
+    from annotator.dwpose.cli import main
     from annotator.dwpose.video import read_video
 
     # Matroska streams: a cut-off file still decodes up to the cut (a cut MP4 loses its index at the end).
@@ -277,13 +277,13 @@ def colour_marker_pose(model_dir):
 
 def detector_finding(boxes, model_dir, name):
     """The person detector (a DWposeDetector's `detector`) of a stand-in that finds `boxes` in any image."""
-    from annotator.dwpose.runtime import create_session
-    from annotator.dwpose.yolox import YOLOX
+    from annotator.dwpose.models import load_person_detector
+    from annotator.dwpose.runtime import Runtime
 
     boxes = np.array(boxes, dtype=np.float64).reshape(len(boxes), -1)  # x1 y1 x2 y2 [score]
     scores = boxes[:, 4] if boxes.shape[1] > 4 else 0.9
     path = sim.save(sim.yolox_people_model(boxes[:, :4], score=scores), model_dir / f"{name}.onnx")
-    return YOLOX(create_session(path, "person detector"))
+    return load_person_detector(path, Runtime())
 
 
 def run_clip(detector, frames, detectors_by_frame, **track_options):
@@ -352,7 +352,7 @@ def test_video_command_aligns_to_a_reference_image(tmp_path, crowd_yolox, marker
     from PIL import Image
 
     from annotator.dwpose import Poses, align_poses
-    from annotator.dwpose.__main__ import main
+    from annotator.dwpose.cli import main
     from annotator.dwpose.video import read_video
 
     clip = write_clip(tmp_path / "dance.mp4", crowd_clip(6))

@@ -38,7 +38,9 @@ from hypothesis import strategies as st
 from test_pose_dict import detector_input, easy_dwpose_dict, mimicmotion_dict, musepose_dict, random_poses
 
 from annotator.dwpose import DWposeDetector, PoseMapOptions, Poses, draw_poses
-from annotator.dwpose.render import STYLES, _mimicmotion_canvas, musepose_width
+from annotator.dwpose.render import STYLES
+from annotator.dwpose.render.mimicmotion import mimicmotion_canvas
+from annotator.dwpose.render.musepose import musepose_width
 
 PAIRS = [[2, 3], [2, 6], [3, 4], [4, 5], [6, 7], [7, 8], [2, 9], [9, 10], [10, 11], [2, 12], [12, 13],
          [13, 14], [2, 1], [1, 15], [15, 17], [1, 16], [16, 18]]
@@ -300,9 +302,9 @@ def test_mimicmotion_hides_body_points_only_and_a_low_hand_score_draws_a_dark_do
 def test_mimicmotion_draws_on_a_2160_short_side_canvas_and_resizes_linearly():
     # int(H * (2160 / min(H, W))): 535 * (2160 / 535) is 2159.9999999999995 in floating point
     options = PoseMapOptions(style="mimicmotion")
-    assert _mimicmotion_canvas(Poses.empty(535, 535), options, 4).shape == (2159, 2159, 3)
-    assert _mimicmotion_canvas(Poses.empty(512, 768), options, 4).shape == (3240, 2160, 3)
-    assert _mimicmotion_canvas(Poses.empty(4320, 2160), options, 4).shape == (2160, 4320, 3)
+    assert mimicmotion_canvas(Poses.empty(535, 535), options, 4).shape == (2159, 2159, 3)
+    assert mimicmotion_canvas(Poses.empty(512, 768), options, 4).shape == (3240, 2160, 3)
+    assert mimicmotion_canvas(Poses.empty(4320, 2160), options, 4).shape == (2160, 4320, 3)
     # A 512 x 768 map is the 2160 x 3240 map (same normalised points: 2160 / 512 = 4.21875 exactly) resized
     # with INTER_LINEAR.
     rng = np.random.default_rng(0)

@@ -1,19 +1,54 @@
-"""DWPose whole-body pose estimation and the `dw_openpose_full` pose map for ControlNet.
+"""dwpose-annotator: DWPose whole-body pose estimation and the `dw_openpose_full` pose map for ControlNet and
+pose-guided video models.
 
-Layout: detector.py (DWposeDetector: the pipeline); detection.py, yolox.py, rtmdet.py (person
-detectors); rtmpose.py (the SimCC pose model); poses.py (the 133 -> OpenPose layout and the result
-formats); render.py (PoseMapOptions and the renderer); weights.py (finding and downloading weights);
-tracking.py, video.py (video: identities, smoothing, PyAV); align.py (alignment to a reference person,
-for pose-guided video models); runtime/ (how the models run: backends, providers, precision, shared
-sessions, the disk cache).
+The public API is what this module exports (__all__); the subpackages named below are public too, for
+those who compose their own flow. Every import points down this list:
+
+errors.py, optional.py   the errors and warnings; the optional packages and the extras that install them
+skeleton.py              the OpenPose-134 layout as named data (parts, joints, limbs, colours)
+formats/                 OpenPose JSON, POSE_KEYPOINT, pose dicts, npz, COCO-WholeBody, Parquet rows
+poses.py                 Poses: the people of one image (to_* / from_* reach the formats)
+images.py                the image loader, HWC3, ControlNet's resize rules
+weights.py, runtime/     where weights come from; how models run (backends, providers, precision, caches)
+models/                  the person detectors (YOLOX, RTMDet) and the SimCC pose model, one file each
+render/                  PoseMapOptions, draw_poses, one module per style
+video/                   PyAV io, tracking, smoothing, alignment, the tracker, pose videos as files
+pipeline.py              DWposeDetector: find people -> poses -> maps, for images and videos
+batch/, ray.py           resumable batch runs; Ray Data;   evaluation/  COCO-WholeBody AP / AR
+cli/                     the command line (python -m annotator.dwpose)
+private_import.py        the hosts' loader under a private module name
 """
 
-from .align import align_poses
-from .detector import DWposeDetector
-from .poses import Poses
-from .render import PoseMapOptions, draw_poses
-from .runtime import PrecisionFallbackWarning, ProviderFallbackWarning
-from .weights import WeightsError
+from __future__ import annotations
 
-__all__ = ["DWposeDetector", "PoseMapOptions", "Poses", "PrecisionFallbackWarning", "ProviderFallbackWarning",
-           "WeightsError", "align_poses", "draw_poses"]
+import importlib
+
+from .errors import (DWposeError, EvaluationError, ImageError, MissingDependencyError, PrecisionFallbackWarning,
+                     ProviderFallbackWarning, UnsupportedModelError, VideoError, WeightsError)
+from .images import HWC3, check_size, load_image
+from .pipeline import DWposeDetector
+from .poses import Poses
+from .render import STYLES, PoseMapOptions, draw_poses
+from .runtime.torch_session import torch_gpu
+from .video import (DET_EVERY, TrackedFrame, TrackingOptions, VideoTracker, VideoWriter, align_poses, read_video,
+                    write_pose_video)
+from .weights import DET_FILENAME, HF_REPO_ID, POSE_FILENAME, resolve_weights
+
+__version__ = "0.1.0"
+
+# Parts that only some users need, imported on first use: name -> the module that defines it.
+_LAZY = {"PoseAnnotator": "ray", "Job": "batch", "collect_items": "batch", "run_batch": "batch",
+         "evaluate": "evaluation", "predict": "evaluation"}
+
+__all__ = ["DET_EVERY", "DET_FILENAME", "DWposeDetector", "DWposeError", "EvaluationError", "HF_REPO_ID", "HWC3",
+           "ImageError", "MissingDependencyError", "POSE_FILENAME", "PoseMapOptions", "Poses",
+           "PrecisionFallbackWarning", "ProviderFallbackWarning", "STYLES", "TrackedFrame", "TrackingOptions",
+           "UnsupportedModelError", "VideoError", "VideoTracker", "VideoWriter", "WeightsError", "align_poses",
+           "check_size", "draw_poses", "load_image", "read_video", "resolve_weights", "torch_gpu",
+           "write_pose_video", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

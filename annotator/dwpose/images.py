@@ -1,10 +1,16 @@
-"""Image helpers with ControlNet 1.1's exact rules: HWC3 (grey, RGBA) and the resize to multiples of 64."""
+"""Images in: the one image file loader, the accepted arrays (HWC3: grey, RGBA), and ControlNet 1.1's exact
+resize rules (the detection input, the pose map's size)."""
 
 from __future__ import annotations
 
+import os
+import warnings
+
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
+
+from .errors import ImageError
 
 ACCEPTED = (
     "a PIL image or a numpy array of dtype uint8 shaped HxW, HxWx1 (grey), "
@@ -17,39 +23,84 @@ _PIL_TO_RGBA = {"RGBA", "LA", "La", "RGBa", "P", "PA"}
 
 # A limit that keeps a mistaken resolution from allocating tens of GiB (16384 x 16384).
 MAX_PIXELS = 1 << 28
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+
+def load_image(path: str | os.PathLike, *, upright: bool = True, max_pixels: int | None = None) -> np.ndarray:
+    """The image file at `path` as an HxWx3 uint8 RGB array, as the pipeline takes it (HWC3: grey to three
+    channels, RGBA composited over white); 16-bit and 32-bit grey images (16-bit PNGs, TIFFs) are scaled to
+    8 bits and float ones clipped to 0..255.
+
+    `upright`: turned as its EXIF orientation says (phones store portrait photos rotated); False keeps the
+    stored pixels (what COCO annotates). `max_pixels`: refuse bigger images, from the header, before
+    decoding (default: PIL's decompression-bomb limits).
+    Raises what PIL raises for a file it cannot read (OSError: missing, not an image, truncated;
+    Image.DecompressionBombError above its limit), and ImageError (a ValueError) above `max_pixels` or for
+    data PIL fails on otherwise.
+    """
+    with Image.open(path) as image:
+        if max_pixels is not None:
+            check_size(*image.size, max_pixels)
+        with warnings.catch_warnings():  # PIL warns above its limit and decodes: a limit of ours was asked for
+            if max_pixels is not None:
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            try:
+                image = ImageOps.exif_transpose(image) if upright else image
+                image.load()
+            except (SyntaxError, EOFError) as err:  # corrupt data (PIL's OSError for it goes to the caller as it is)
+                raise ImageError(f"the image file is truncated or corrupt ({err})") from None
+        return HWC3(_eight_bit(image))
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """16-bit and 32-bit grey images scaled to 8 bits; float images clipped to 0..255; other modes as they are
+    (to_uint8_array converts the 8-bit ones)."""
+    if image.mode == "I" or image.mode.startswith("I;16"):
+        grey = np.asarray(image, dtype=np.float64) / 257.0  # 0..65535 -> 0..255
+        return Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8))
+    if image.mode == "F":
+        return image.convert("L")
+    return image
+
+
+def check_size(width: int, height: int, max_pixels: int) -> None:
+    """ImageError when a width x height image has more than `max_pixels` pixels (a host's upload limit)."""
+    if width * height > max_pixels:
+        raise ImageError(f"the image is {width}x{height} pixels, more than the {max_pixels / 1e6:.1f} megapixels "
+                         "accepted; use a smaller image")
 
 
 def to_uint8_array(image) -> np.ndarray:
-    """Return `image` as a uint8 array HxW, HxWx1, HxWx3 or HxWx4, or raise ValueError saying why not."""
+    """Return `image` as a uint8 array HxW, HxWx1, HxWx3 or HxWx4, or raise ImageError (a ValueError) saying why not."""
     if isinstance(image, Image.Image):
         mode = image.mode
         if image.width * image.height > MAX_PIXELS:  # before decoding a lazily opened file
-            raise ValueError(f"the PIL image is {image.width}x{image.height}, more than {MAX_PIXELS} pixels; "
+            raise ImageError(f"the PIL image is {image.width}x{image.height}, more than {MAX_PIXELS} pixels; "
                              "use a smaller image")
         if mode not in _PIL_TO_RGBA and mode not in _PIL_TO_RGB:
-            raise ValueError(
+            raise ImageError(
                 f"unsupported PIL image mode {mode!r} (16-bit or float pixels); expected {ACCEPTED}. "
                 "Convert it to 8-bit first, e.g. image.convert('RGB')."
             )
         try:  # a lazily opened file is decoded here
             image = image.convert("RGBA" if mode in _PIL_TO_RGBA else _PIL_TO_RGB[mode])
         except (OSError, SyntaxError, EOFError) as err:  # what PIL raises for truncated or corrupt data
-            raise ValueError(f"the PIL image could not be decoded ({err}): the file is truncated or corrupt") from err
+            raise ImageError(f"the PIL image could not be decoded ({err}): the file is truncated or corrupt") from err
         array = np.asarray(image)
     elif isinstance(image, np.ndarray):
         array = image
     else:
-        raise ValueError(f"expected {ACCEPTED}; got {type(image).__module__}.{type(image).__qualname__}")
+        raise ImageError(f"expected {ACCEPTED}; got {type(image).__module__}.{type(image).__qualname__}")
 
     if array.dtype != np.uint8:
-        raise ValueError(
+        raise ImageError(
             f"expected {ACCEPTED}; got an array of dtype {array.dtype}. "
             "Scale float images to 0..255 and 16-bit images to 8 bits, then cast to uint8."
         )
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
-        raise ValueError(f"expected {ACCEPTED}; got an array of shape {array.shape}")
+        raise ImageError(f"expected {ACCEPTED}; got an array of shape {array.shape}")
     if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"expected {ACCEPTED}; got an empty image of shape {array.shape}")
+        raise ImageError(f"expected {ACCEPTED}; got an empty image of shape {array.shape}")
     return array
 
 
@@ -87,6 +138,19 @@ def resized_shape(height: int, width: int, resolution: int) -> tuple[int, int]:
             f"more than {MAX_PIXELS} pixels; use a smaller resolution or crop the image"
         )
     return new_h, new_w
+
+
+def resize_for_detection(rgb: np.ndarray, detect_resolution: int | None) -> np.ndarray:
+    """The image detection runs on: ControlNet's resize (resize_image) to `detect_resolution`, or `rgb`
+    itself when it is None."""
+    return rgb if detect_resolution is None else resize_image(rgb, detect_resolution)
+
+
+def resize_pose_map(canvas: np.ndarray, height: int, width: int, image_resolution: int) -> np.ndarray:
+    """A pose map drawn at the detection size, resized (INTER_LINEAR) to the size that ControlNet's rule gives a
+    height x width image at `image_resolution` (resized_shape)."""
+    out_h, out_w = resized_shape(height, width, image_resolution)
+    return cv2.resize(canvas, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
 
 
 def resize_image(input_image: np.ndarray, resolution: int) -> np.ndarray:

@@ -4,7 +4,7 @@ actors each make one DWposeDetector and reuse it for every batch.
 >>> ds = ray.data.read_images("s3://bucket/photos", include_paths=True)   # or: ray.data.from_items([{"path": p}])
 >>> ds = ds.map_batches(PoseAnnotator, fn_constructor_kwargs={"det": "yolox_l.onnx", "pose": "dw-ll_ucoco_384.onnx"},
 ...                     concurrency=4, batch_size=8)       # older Ray: compute=ray.data.ActorPoolStrategy(size=4)
->>> ds.write_parquet("poses/")                            # the columns of batch.table_schema()
+>>> ds.write_parquet("poses/")                            # the columns of formats.table.table_schema()
 
 Rows are those of `python -m annotator.dwpose batch --table`: one per image, one per frame of a video given
 by path. ray.data.read_images decodes without the EXIF rotation; a "path" column is read as the command
@@ -17,7 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .batch import VIDEO_SUFFIXES, Item, Job, make_detector, pose_row, recorded, rows_table, run_item, video_size
+from .batch.run import recorded
+from .formats.table import pose_row, rows_table
+from .images import HWC3, load_image
+from .pipeline import DWposeDetector
+from .video import VIDEO_SUFFIXES, read_video, video_size
 
 
 class PoseAnnotator:
@@ -28,8 +32,6 @@ class PoseAnnotator:
     def __init__(self, det=None, pose=None, detect_resolution: int | None = 512, **detector_kwargs):
         """`det`, `pose`: ONNX files as DWposeDetector takes them; `detector_kwargs`: its other arguments
         (backend="torch", device="cuda", precision, providers...)."""
-        from .detector import DWposeDetector
-
         self.detector = DWposeDetector(det, pose, **detector_kwargs)
         self.detect_resolution = detect_resolution
 
@@ -46,38 +48,16 @@ class PoseAnnotator:
 
     def image_row(self, image, path: str | None) -> dict:
         """The row of one image (PIL or array, as DWposeDetector.annotate takes it)."""
-        from .detector import _detect_input
-        from .images import HWC3
-
         rgb = HWC3(image)
-        poses = self.detector.detect(_detect_input(rgb, self.detect_resolution))
+        poses = self.detector.detect(rgb, detect_resolution=self.detect_resolution)
         return pose_row(path, None, None, poses, rgb.shape[1], rgb.shape[0])
 
     def path_rows(self, path: str) -> list[dict]:
         """The row of an image file, or one row per frame of a video file."""
-        from .__main__ import load_image
-
         if Path(path).suffix.lower() not in VIDEO_SUFFIXES:
-            return [self.image_row(load_image(Path(path)), path)]
-        from .video import read_video
-
+            return [self.image_row(load_image(path), path)]
         rows = []
         tracked = self.detector.track(read_video(path), detect_resolution=self.detect_resolution)
         for _ in recorded(tracked, rows, path, video_size(path)):
             pass
         return rows
-
-
-class BatchItems:
-    """map_batches callable of `batch --ray`: rows {"path", "name"} (batch.Item) -> each item's files
-    written into job.out as batch writes them; returns {"path", "error"} ("" when done)."""
-
-    def __init__(self, job: Job):
-        self.job = job
-        self.detector = make_detector(job)
-
-    def __call__(self, batch: dict) -> dict:
-        paths = [str(path) for path in batch["path"]]
-        errors = [run_item(self.detector, Item(Path(path), str(name)), self.job) or ""
-                  for path, name in zip(paths, batch["name"])]
-        return {"path": np.array(paths, dtype=object), "error": np.array(errors, dtype=object)}

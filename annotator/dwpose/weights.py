@@ -10,6 +10,8 @@ from pathlib import Path
 import huggingface_hub
 from huggingface_hub import constants as hf_constants
 
+from .errors import WeightsError
+
 __all__ = [
     "HF_REPO_ID",
     "DET_FILENAME",
@@ -34,10 +36,6 @@ POSE_KIND = "an RTMPose/DWPose SimCC pose model in ONNX format (outputs simcc_x,
 _WHAT = {DET_FILENAME: DET_KIND, POSE_FILENAME: POSE_KIND}
 _TRUTHY = {"1", "true", "yes", "on"}
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-
-
-class WeightsError(OSError):
-    """A weight file is missing, truncated, corrupt or not ONNX; the message names the file, what was expected and how to fix it."""
 
 
 def check_weights_file(path: Path, what: str, fix: str = "Delete it and download it again.") -> None:

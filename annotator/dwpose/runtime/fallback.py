@@ -1,4 +1,4 @@
-"""The warnings given when a model cannot run as asked, pointing at the caller's line."""
+"""Warnings given when a model cannot run as asked (errors.py has their kinds), pointed at the caller's line."""
 
 from __future__ import annotations
 
@@ -8,14 +8,6 @@ import warnings
 
 # annotator/dwpose: frames in files below it belong to the package (under any module name it was loaded as).
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-class ProviderFallbackWarning(RuntimeWarning):
-    """An execution provider could not be used and the model runs on another one (usually the CPU)."""
-
-
-class PrecisionFallbackWarning(RuntimeWarning):
-    """The requested fast precision is not available here; the models run in exact fp32 instead."""
 
 
 def warn(message: str, category: type) -> None:

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 
+from ..optional import importable
 from ..weights import unreadable_weights
 from .cache import cache_file, recall, remember, write_atomically
-
-
-@functools.lru_cache(maxsize=None)
-def onnx_available() -> bool:
-    """Whether the onnx package imports (a web UI that pins an old protobuf can leave it broken)."""
-    try:
-        import onnx  # noqa: F401
-        from onnx import numpy_helper  # noqa: F401
-    except Exception:  # ImportError, or protobuf's own errors
-        return False
-    return True
 
 
 def dynamic_batch_copy(path) -> Path | None:
     """The model with its batch dimension made dynamic, or None if its batch is dynamic already, it
     cannot be edited, or the onnx package is missing."""
-    if not onnx_available():
+    if not importable("onnx"):
         return None
     import onnx
     from onnx import numpy_helper

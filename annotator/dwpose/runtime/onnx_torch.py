@@ -44,7 +44,8 @@ import torch
 import torch.nn.functional as F
 from onnx import helper, numpy_helper
 
-from ..weights import WeightsError, check_weights_file, unreadable_weights
+from ..errors import UnsupportedModelError, WeightsError
+from ..weights import check_weights_file, unreadable_weights
 
 __all__ = ["UnsupportedModelError", "OnnxModule", "convert", "save_module", "load_module", "OPS"]
 
@@ -55,10 +56,6 @@ _INT_TYPES = {2: torch.uint8, 3: torch.int8, 4: torch.uint16, 5: torch.int16, 6:
               9: torch.bool, 12: torch.uint32, 13: torch.uint64}
 _COMPUTE = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 _BACKEND = "use backend='onnxruntime'"
-
-
-class UnsupportedModelError(WeightsError):
-    """An op (or attribute) the interpreter does not know; the message names the op type, the node and the model."""
 
 
 # --------------------------------------------------------------------------------------------------

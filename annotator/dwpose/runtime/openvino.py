@@ -8,17 +8,12 @@ AMX or AVX512-BF16, several times faster than fp32. It is an optional extra:
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
 import threading
 
 import numpy as np
 
 from .protocol import PortInfo
-
-
-def openvino_available() -> bool:
-    return importlib.util.find_spec("openvino") is not None
 
 
 @functools.lru_cache(maxsize=None)  # the CPU does not change; asking makes an OpenVINO Core each time

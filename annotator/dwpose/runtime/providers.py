@@ -27,10 +27,11 @@ from dataclasses import dataclass
 
 import onnxruntime as ort
 
+from ..errors import PrecisionFallbackWarning, ProviderFallbackWarning
+from ..optional import importable, install_hint, installed, require
 from .cache import cache_dir
-from .fallback import PrecisionFallbackWarning, ProviderFallbackWarning, warn
-from .graph_edits import onnx_available
-from .openvino import cpu_supports_bf16, openvino_available
+from .fallback import warn
+from .openvino import cpu_supports_bf16
 from .torch_session import best_device, checked_device, gpu_device, require_torch
 
 # Accelerators used by default when the installed onnxruntime build has them, in this order.
@@ -114,7 +115,7 @@ def _automatic(precision: str) -> Runtime | None:
     """Torch on a GPU where onnxruntime has no GPU provider that loads (for fp16: none that runs fp16;
     for bf16: where OpenVINO cannot run bf16 either); None: onnxruntime as chosen without a backend."""
     available = ort.get_available_providers()
-    if precision == "bf16" and openvino_available() and cpu_supports_bf16():
+    if precision == "bf16" and installed("openvino") and cpu_supports_bf16():
         return None
     gpu_providers = [name for name in (TENSORRT, *ACCELERATORS) if name in available]
     if precision == "fp16":
@@ -166,8 +167,7 @@ def _providers_for_device(device) -> list:
 def _openvino(precision: str, device) -> Runtime:
     if device not in (None, "cpu"):
         raise ValueError(f"backend='openvino' runs on the CPU, got device={device!r}")
-    if not openvino_available():
-        raise ImportError('backend=\'openvino\' needs the OpenVINO runtime: pip install "dwpose-annotator[openvino]"')
+    require("openvino", "backend='openvino'")
     if precision == "fp16":
         raise ValueError("backend='openvino' runs fp32 or bf16 on the CPU; fp16 is for GPUs (backend='torch' "
                          "or onnxruntime's CUDA / TensorRT providers)")
@@ -189,8 +189,8 @@ def _explicit_reason(explicit: list, needs: str) -> str:
 def _bf16(explicit):
     if explicit is not None:
         return None, _explicit_reason(explicit, "OpenVINO rather than onnxruntime providers")
-    if not openvino_available():
-        return None, 'the OpenVINO runtime is not installed: pip install "dwpose-annotator[openvino]"'
+    if not installed("openvino"):
+        return None, f"the OpenVINO runtime is not installed: {install_hint('openvino')}"
     if not cpu_supports_bf16():
         return None, (f"this CPU ({platform.processor() or platform.machine()}) has no bf16 instructions "
                       "(AMX or AVX512-BF16)")
@@ -206,14 +206,14 @@ def _fp16(explicit):
         if TENSORRT in available:
             return Runtime("fp16", (_tensorrt_fp16(), CUDA, CPU) if CUDA in available else (_tensorrt_fp16(), CPU)), None
         if CUDA in available:
-            return (Runtime("fp16", (CUDA, CPU), float16_copy=True), None) if onnx_available() else (None, _NO_ONNX)
+            return (Runtime("fp16", (CUDA, CPU), float16_copy=True), None) if importable("onnx") else (None, _NO_ONNX)
         return None, ("this onnxruntime build has neither the TensorRT nor the CUDA provider "
                       "(install onnxruntime-gpu on a machine with an NVIDIA GPU)")
     names = [provider_name(p) for p in explicit]
     if TENSORRT in names:  # a bare name gets fp16 engines; (name, options) are the caller's own
         return Runtime("fp16", tuple(_tensorrt_fp16() if p == TENSORRT else p for p in explicit)), None
     if CUDA in names:
-        return (Runtime("fp16", tuple(explicit), float16_copy=True), None) if onnx_available() else (None, _NO_ONNX)
+        return (Runtime("fp16", tuple(explicit), float16_copy=True), None) if importable("onnx") else (None, _NO_ONNX)
     return None, _explicit_reason(explicit, "the TensorRT or the CUDA provider")
 
 

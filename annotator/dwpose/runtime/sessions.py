@@ -12,10 +12,11 @@ import weakref
 
 import onnxruntime as ort
 
-from ..weights import WeightsError, check_weights_file, unreadable_weights
+from ..errors import ProviderFallbackWarning, WeightsError
+from ..weights import check_weights_file, unreadable_weights
 from .batching import batches_like_singles
 from .cache import cache_dir, cache_file, file_identity, recall, remember
-from .fallback import ProviderFallbackWarning, warn
+from .fallback import warn
 from .graph_edits import dynamic_batch_copy, float16_copy
 from .openvino import OpenVINOSession
 from .protocol import ModelSession

@@ -10,32 +10,24 @@ on the device, so the models can decode there and copy back only what they keep.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import threading
 
 import numpy as np
 
-from ..weights import WeightsError, unreadable_weights
+from ..errors import WeightsError
+from ..optional import installed, require
+from ..weights import unreadable_weights
 from .cache import cache_file
 from .protocol import PortInfo
 
-TORCH_EXTRA = 'pip install "dwpose-annotator[torch]" (or any torch build for your GPU: pip install torch)'
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 _convert_lock = threading.Lock()  # one conversion of a file at a time, also across detectors
 
 
-def torch_available() -> bool:
-    return importlib.util.find_spec("torch") is not None
-
-
 def require_torch():
-    """The torch module, or ImportError naming what to install."""
-    try:
-        import torch
-    except ImportError as err:
-        raise ImportError(f"backend='torch' needs PyTorch, which is not installed: {TORCH_EXTRA}") from err
-    return torch
+    """The torch module, or MissingDependencyError naming what to install."""
+    return require("torch", "backend='torch'")
 
 
 def best_device() -> str:
@@ -52,7 +44,7 @@ def best_device() -> str:
 def gpu_device() -> str | None:
     """The torch GPU device when torch is installed and sees one, else None (torch is not imported when
     it is not installed)."""
-    if not torch_available():
+    if not installed("torch"):
         return None
     try:
         device = best_device()

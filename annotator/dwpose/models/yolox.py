@@ -11,7 +11,7 @@ import threading
 import numpy as np
 
 from .detection import PersonDetector, letterbox, nms
-from .runtime import ModelSession
+from ..runtime import ModelSession
 
 STRIDES = (8, 16, 32)
 NMS_IOU = 0.45

@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .runtime import ModelSession
+from ..runtime import ModelSession
 
 PAD_VALUE = 114
 

@@ -1,7 +1,8 @@
 """Video files in and out with PyAV (the optional extra `[video]`): frames as a stream, never all in memory.
 
 read_video yields upright RGB frames with their timestamps; VideoWriter encodes H.264 (yuv420p, even
-sides) with given timestamps; resample picks the frames of a constant frame rate.
+sides) with given timestamps; resample picks the frames of a constant frame rate; timed_frames gives any
+video source (a file, VideoFrames, or plain images) as (index, time, image).
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ import math
 import os
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Iterator
 
+import cv2
 import numpy as np
+from PIL import Image
 
+from ..errors import VideoError
+from ..optional import require
 
-class VideoError(OSError):
-    """A video could not be read or written; the message names the file and the last frame reached."""
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 
 
 @dataclass
@@ -27,17 +30,9 @@ class VideoFrame:
     image: np.ndarray  # HxWx3 uint8 RGB, upright
 
 
-def _av():
-    try:
-        import av
-    except ImportError as err:
-        raise ImportError('video needs PyAV: pip install "dwpose-annotator[video]"') from err
-    return av
-
-
 def video_info(path) -> dict:
     """{"fps": average frame rate (float), "frames": count or None, "duration": seconds or None}."""
-    av = _av()
+    av = require("av", "video")
     try:
         with av.open(os.fspath(path)) as container:
             stream = container.streams.video[0]
@@ -59,7 +54,7 @@ def read_video(path, start: float | None = None, end: float | None = None) -> It
     """The frames of the first video stream of `path` whose time is in [start, end), decoded one at a time,
     rotated upright as the file's display matrix says. A file that cannot be read, or that breaks off,
     raises VideoError naming the file and the last frame reached."""
-    av = _av()
+    av = require("av", "video")
     index, last = -1, None
     try:
         container = av.open(os.fspath(path))
@@ -133,7 +128,7 @@ class VideoWriter:
         self.close()
 
     def write(self, image: np.ndarray, time: float) -> None:
-        av = _av()
+        av = require("av", "video")
         height, width = image.shape[0] // 2 * 2, image.shape[1] // 2 * 2
         if self.container is None:
             self.container = av.open(self.path, "w")
@@ -144,8 +139,6 @@ class VideoWriter:
             self.stream.options = {"crf": str(self.crf)}
             self.size = (height, width)
         if (height, width) != self.size:
-            import cv2
-
             image = cv2.resize(image, (self.size[1], self.size[0]), interpolation=cv2.INTER_LINEAR)
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:self.size[0], :self.size[1]]), format="rgb24")
         pts = max(int(round(time * 90000)), self.last_pts + 1)  # strictly increasing
@@ -170,83 +163,29 @@ def _reason(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}".splitlines()[0]
 
 
-def write_pose_video(detector, path, out_dir, *, det_every: int | None = None, smooth: bool = False,
-                     fps: float | None = None, start: float | None = None, end: float | None = None,
-                     png_frames: bool = False, max_people: int | None = None, people=None,
-                     detect_resolution: int | None = 512, image_resolution: int = 512, options=None,
-                     progress=None, align_to=None, align_method: str = "mimicmotion") -> tuple:
-    """Stream the video at `path` through detector.track into <out_dir>/<name>_pose.mp4 and <name>.jsonl
-    (and <name>/<frame:06d>.png with `png_frames`); returns their paths. `fps` resamples; `progress` wraps
-    the frame iterator (e.g. a tqdm bar). On a VideoError the files hold every frame done so far.
-
-    `align_to`: a reference image (RGB array or PIL image): the poses are aligned to its person
-    (align.align_poses with `align_method`) and drawn on its canvas, at its image_resolution size. The
-    alignment needs every frame's poses first, so the video's poses are gathered (not its frames or maps)
-    and the files are written after the last frame; a video that breaks off is aligned and written up to
-    there before the error is raised."""
-    path, out_dir = Path(path), Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rate = fps or video_info(path)["fps"] or 30.0
-    frames = read_video(path, start, end)
-    if fps:
-        frames = resample(frames, fps)
-    kwargs = {} if det_every is None else {"det_every": det_every}
-    tracked = detector.track(frames, smooth=smooth, max_people=max_people, people=people, fps=rate,
-                             detect_resolution=detect_resolution, image_resolution=image_resolution, options=options,
-                             **kwargs)
-    tracked = progress(tracked) if progress else tracked
-    if align_to is None:
-        return _write_frames(((f.time, f.pose_map, f.poses) for f in tracked), path, out_dir, rate, png_frames, options)
-    return _write_aligned(detector, tracked, align_to, align_method, path, out_dir, rate, png_frames,
-                          detect_resolution, image_resolution, options)
-
-
-def _write_aligned(detector, tracked, reference_image, method, path, out_dir, rate, png_frames, detect_resolution,
-                   image_resolution, options) -> tuple:
-    from .align import align_poses
-    from .detector import _detect_input, _map_at
-    from .images import HWC3
-    from .render import draw_poses
-
-    reference_rgb = HWC3(reference_image)
-    reference = detector.detect(_detect_input(reference_rgb, detect_resolution))
-    times, driving, error = [], [], None
+def video_size(path) -> tuple[int, int]:
+    """(width, height) of the video's first frame, upright."""
+    frames = read_video(path)
     try:
-        for frame in tracked:
-            times.append(frame.time)
-            driving.append(frame.poses)
-    except VideoError as err:  # align and keep what was read, then report it
-        error = err
-    aligned = align_poses(driving, reference, method)
-    maps = ((time, _map_at(draw_poses(poses, options), reference_rgb, image_resolution), poses)
-            for time, poses in zip(times, aligned))
-    written = _write_frames(maps, path, out_dir, rate, png_frames, options)
-    if error is not None:
-        raise error
-    return written
+        image = next(frames).image
+    finally:
+        frames.close()
+    return image.shape[1], image.shape[0]
 
 
-def _write_frames(frames, path: Path, out_dir: Path, rate: float, png_frames: bool, options) -> tuple:
-    """(time, pose map, poses) of each frame into the mp4, the jsonl (and the PNGs); returns their paths."""
-    import json
-
-    from PIL import Image
-
-    from .render import PoseMapOptions
-
-    if png_frames:
-        (out_dir / path.stem).mkdir(exist_ok=True)
-    mp4, jsonl = out_dir / f"{path.stem}_pose.mp4", out_dir / f"{path.stem}.jsonl"
-    threshold = PoseMapOptions.build(options).threshold
-    with VideoWriter(mp4, rate) as writer, open(jsonl, "w", encoding="utf-8") as lines:
-        first = None
-        for number, (time, pose_map, poses) in enumerate(frames):
-            first = time if first is None else first
-            time = time - first  # the output starts at 0, keeping the input's spacing
-            writer.write(pose_map, time)
-            lines.write(json.dumps({"frame": number, "time": round(time, 6),
-                                    **poses.to_openpose_json(threshold)}) + "\n")
-            lines.flush()  # complete up to the last frame, whatever happens next
-            if png_frames:
-                Image.fromarray(pose_map).save(out_dir / path.stem / f"{number:06d}.png")
-    return mp4, jsonl
+def timed_frames(frames, fps: float) -> Iterator[tuple[int, float | None, object]]:
+    """(index, time in seconds or None, image) of each frame of `frames`: a video file path (read_video: its
+    own timestamps), VideoFrames (their own index and time), or an iterable of images (PIL or arrays, timed
+    index / `fps`). A single image is a TypeError: it is not the frames of a video."""
+    if isinstance(frames, (str, os.PathLike)):
+        for frame in read_video(frames):
+            yield frame.index, frame.time, frame.image
+        return
+    if isinstance(frames, Image.Image) or (isinstance(frames, np.ndarray) and frames.ndim <= 3):
+        raise TypeError("track() takes the frames of a video (an iterable of images) or a video file path, "
+                        "not a single image; use detect() or annotate() for one image")
+    for index, frame in enumerate(frames):
+        if hasattr(frame, "image") and hasattr(frame, "time"):  # a VideoFrame: its own index and time
+            yield frame.index, frame.time, frame.image
+        else:
+            yield index, index / fps, frame

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .detection import PersonDetector, letterbox
-from .runtime import ModelSession
+from ..runtime import ModelSession
 
 # BGR order, as MMDetection normalises.
 MEAN_BGR = np.array([103.53, 116.28, 123.675], dtype=np.float32)

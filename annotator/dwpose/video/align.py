@@ -24,8 +24,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .poses import BODY, FACE, FEET, LEFT_HAND, RIGHT_HAND, Poses
-from .render import DRAWN_LIMBS, LIMBS
+from ..poses import Poses
+from ..skeleton import (BODY, BODY_LIMBS, FACE, FEET, LEFT_ANKLE, LEFT_HAND, LEFT_WRIST, NECK, NOSE, RIGHT_ANKLE,
+                        RIGHT_HAND, RIGHT_WRIST)
 from .tracking import select_people
 
 METHODS = ("mimicmotion", "limbs")
@@ -33,10 +34,9 @@ METHODS = ("mimicmotion", "limbs")
 MIMICMOTION_POINTS = [0, 1, 2, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
 MIMICMOTION_THRESHOLD = 0.3  # its detector's subset: a body point with a score above this is shown
 
-NECK, NOSE, RIGHT_WRIST, LEFT_WRIST, RIGHT_ANKLE, LEFT_ANKLE = 1, 0, 4, 7, 10, 13
 # (parent, child), neck outward: the 17 drawn limbs (each pair is already parent -> child), then the feet
 # (left big toe, small toe, heel from the left ankle; the same on the right).
-BONES = [(a - 1, b - 1) for a, b in LIMBS[:DRAWN_LIMBS]] + \
+BONES = [(a - 1, b - 1) for a, b in BODY_LIMBS] + \
         [(LEFT_ANKLE, FEET.start + i) for i in range(3)] + [(RIGHT_ANKLE, FEET.start + 3 + i) for i in range(3)]
 
 

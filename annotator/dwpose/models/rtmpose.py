@@ -11,7 +11,7 @@ import threading
 import cv2
 import numpy as np
 
-from .runtime import ModelSession
+from ..runtime import ModelSession
 
 MEAN_RGB = (123.675, 116.28, 103.53)
 STD_RGB = (58.395, 57.12, 57.375)

@@ -1,0 +1,55 @@
+"""The models, one file each: the person detectors (yolox.py, rtmdet.py, what they share in detection.py)
+and the SimCC pose model (rtmpose.py); here, how a model file becomes one of them.
+
+The kind of a file is told from its graph's inputs and outputs, never from its name.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import WeightsError
+from ..runtime import Runtime, create_session
+from ..runtime.providers import CPU
+from ..skeleton import NUM_COCO, NUM_COCO_BODY
+from ..weights import DET_KIND, POSE_KIND
+from .detection import PersonDetector, letterbox, nms
+from .rtmdet import RTMDet
+from .rtmpose import RTMPose
+from .yolox import YOLOX
+
+__all__ = ["PERSON_DETECTORS", "PersonDetector", "RTMDet", "RTMPose", "YOLOX", "letterbox", "load_person_detector",
+           "load_pose_model", "nms"]
+
+PERSON_DETECTORS = (RTMDet, YOLOX)  # tried in this order: RTMDet's two named outputs are the stricter test
+
+
+def load_person_detector(path: str | os.PathLike, runtime: Runtime,
+                         score_threshold: float | None = None) -> PersonDetector:
+    """The person detector in the ONNX file `path` (YOLOX or RTMDet, told from its graph), run as `runtime`
+    says; `score_threshold`: its default minimum person score (None: the kind's own). WeightsError when the
+    file is not a person detector."""
+    session = create_session(path, DET_KIND, runtime)
+    kind = next((kind for kind in PERSON_DETECTORS if kind.accepts(session)), None)
+    if kind is None:
+        raise WeightsError(f"{path}: its inputs/outputs are not those of {DET_KIND}; "
+                           "pass a YOLOX or RTMDet ONNX file as det_model")
+    return kind(session, score_threshold)
+
+
+def load_pose_model(path: str | os.PathLike, runtime: Runtime) -> RTMPose:
+    """The SimCC pose model in the ONNX file `path` (133 COCO-WholeBody or 17 COCO body points), run as
+    `runtime` says, with a dynamic batch where that gives the same keypoints. WeightsError when the file
+    is not such a model."""
+    session = create_session(path, POSE_KIND, runtime, batchable=True)
+    if not RTMPose.accepts(session):
+        raise WeightsError(f"{path}: its inputs/outputs are not those of {POSE_KIND}; "
+                           "pass e.g. dw-ll_ucoco_384.onnx as pose_model")
+    # On the CPU in onnxruntime a batch runs no faster per person than one at a time and only takes
+    # more memory, so batches stay small there; OpenVINO (bf16), torch and GPUs gain from bigger ones.
+    on_cpu = session.get_providers()[0] == CPU
+    model = RTMPose(session, max_batch=4 if on_cpu else 16)
+    if model.num_keypoints not in (NUM_COCO, NUM_COCO_BODY):
+        raise WeightsError(f"{path}: the model predicts {model.num_keypoints} keypoints; "
+                           f"expected {NUM_COCO} (COCO-WholeBody) or {NUM_COCO_BODY} (COCO body)")
+    return model

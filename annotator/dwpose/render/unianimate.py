@@ -1,0 +1,48 @@
+"""The "unianimate" style: ali-vilab/UniAnimate run_align_pose.py DWposeDetector and draw_pose, dwpose/util.py
+draw_body_and_foot, pixel for pixel.
+
+The first person only; two more body points, the mean of each foot's big and small toe (shown when both
+toes' scores are above the threshold), joined to the ankles; red and blue swapped (it writes the RGB-drawn
+canvas with cv2.imwrite). The maps it saves have no face (include_face=False).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..skeleton import BODY, BODY_LIMBS, COLORS, FACE, FEET, HAND_COLORS, HAND_EDGES
+from .drawing import blank_canvas, draw_bodies, draw_face, draw_linked_points, drawable_mask, stacked_hands
+
+# UniAnimate's body: the 18 points and the two toe means (left, right), joined to the left and right ankle.
+LIMBS = BODY_LIMBS + [[14, 19], [11, 20]]
+LIMB_COLORS = COLORS + [[170, 255, 255], [255, 255, 0]]
+
+
+def draw(poses, options, stick_width: int) -> np.ndarray:
+    """UniAnimate's map of `poses` (a Poses) as PoseMapOptions `options` say, limbs `stick_width` wide."""
+    return cv2.cvtColor(_draw_bgr(blank_canvas(poses), poses, options, stick_width), cv2.COLOR_BGR2RGB)
+
+
+def _draw_bgr(canvas: np.ndarray, poses, options, stick_width: int) -> np.ndarray:
+    visible = poses.visible(options.threshold)[:1]
+    points = poses.normalized(options.threshold)[:1]
+    above = np.asarray(poses.scores[:1], dtype=np.float64) > options.threshold  # its subset rule, for the toes
+    toes, toes_ok = [], []
+    for big, small in ((FEET.start, FEET.start + 1), (FEET.start + 3, FEET.start + 4)):  # left foot, right foot
+        toes.append((points[:, big] + points[:, small]) / 2)
+        toes_ok.append(above[:, big] & above[:, small])
+    body = np.concatenate([points[:, BODY], np.stack(toes, axis=1)], axis=1)
+    body_ok = np.concatenate([visible[:, BODY], np.stack(toes_ok, axis=1)], axis=1)
+    scale = (float(poses.width), float(poses.height))
+    drawable = drawable_mask(points, visible, scale)
+    body_drawable = drawable_mask(body, body_ok, scale)
+    if options.include_body:
+        canvas = draw_bodies(canvas, body, body_drawable, stick_width, limbs=LIMBS, colors=LIMB_COLORS)
+    if options.include_hand:
+        for hand, ok in zip(stacked_hands(points), stacked_hands(drawable)):
+            draw_linked_points(canvas, hand, ok, scale, HAND_EDGES, HAND_COLORS)
+    if options.include_face:
+        for face, ok in zip(points[:, FACE], drawable[:, FACE]):
+            draw_face(canvas, face, ok, scale)
+    return canvas
