@@ -132,3 +132,55 @@ def test_style_and_xinsir_sticks_reach_the_renderer(tmp_path, one_person):
         got = pose_map(tmp_path, one_person, "--image-resolution", "1024", "--detect-resolution", "1024", *flags)
         expected, _ = detector.annotate(Image.new("RGB", (512, 512), (40, 40, 40)), 1024, 1024, **options)
         assert np.array_equal(got, expected) and not np.array_equal(got, default), flags
+
+
+# ------------------------------------------------------------------------------ commands and the package
+
+def test_help_lists_the_commands_and_version(capsys):
+    from annotator.dwpose import __version__
+
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0
+    assert all(command in out for command in ("images", "video", "batch", "eval"))
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"dwpose-annotator {__version__}"
+
+
+def test_an_image_named_like_a_command_is_given_after_images(tmp_path, empty_yolox, marker_pose, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Image.new("RGB", (100, 80), (30, 60, 90)).save(tmp_path / "video", format="PNG")
+    models = ["--det", str(empty_yolox), "--pose", str(marker_pose)]
+    assert main(["images", "video", "--out", "a", *models]) == 0
+    assert main(["./video", "--out", "b", *models]) == 0
+    assert (tmp_path / "a" / "video_pose.png").read_bytes() == (tmp_path / "b" / "video_pose.png").read_bytes()
+
+
+def test_the_module_is_loaded_once_under_python_dash_m(tmp_path, empty_yolox, marker_pose):
+    """No module imports __main__, so `python -m annotator.dwpose batch` does not load it a second time."""
+    code = ("import runpy, sys; sys.argv = ['x', 'batch', '--help']\n"
+            "try:\n    runpy.run_module('annotator.dwpose', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print(sorted(name for name in sys.modules if name.endswith('__main__')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "['__main__']"
+
+
+@pytest.mark.parametrize("command, module, extra", [
+    (["batch", "IN", "--table", "OUT/t.parquet"], "pyarrow", "table"),
+    (["batch", "IN", "--ray"], "ray", "ray"),
+    (["video", "IN/clip.mp4"], "av", "video"),
+])
+def test_a_missing_optional_package_is_one_error_before_any_work(tmp_path, monkeypatch, capsys, crowd_yolox,
+                                                                  marker_pose, command, module, extra):
+    (tmp_path / "in").mkdir()
+    Image.new("RGB", (64, 48)).save(tmp_path / "in" / "a.png")
+    (tmp_path / "in" / "clip.mp4").write_bytes(b"")
+    monkeypatch.setitem(sys.modules, module, None)  # import it now raises ImportError
+    argv = [arg.replace("IN", str(tmp_path / "in")).replace("OUT", str(tmp_path / "out")) for arg in command]
+    code = main([*argv, "--out", str(tmp_path / "out"), "--det", str(crowd_yolox), "--pose", str(marker_pose)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("error:") == 1 and f'dwpose-annotator[{extra}]' in err, err
+    assert not (tmp_path / "out").exists()  # nothing was started

@@ -104,15 +104,21 @@ def test_example_predictions_give_the_official_figures():
     assert (loaded_gt, loaded_pred) == copies and pred.read_text() == before
 
 
-@pytest.mark.requires_shared
-def test_plain_coco_file_gives_body_only():
-    gt = shared_path("coco17_val", "person_keypoints_val2017.json")
-    data = json.loads(gt.read_text())
+def test_plain_coco_file_gives_body_only(toy_gt, tmp_path):
+    """A COCO person-keypoints file (no foot, face or hands annotated) is scored for the body only."""
+    plain = copy.deepcopy(toy_gt)
+    for ann in plain["annotations"]:
+        for key in PART_KEYS[1:]:
+            del ann[key]
+    gt = tmp_path / "person_keypoints.json"
+    gt.write_text(json.dumps(plain))
     preds = [{"image_id": a["image_id"], "category_id": 1, "keypoints": [v if i % 3 != 2 else float(v > 0)
                                                                          for i, v in enumerate(a["keypoints"])],
-              "score": 1.0} for a in data["annotations"] if a["num_keypoints"] > 0]
+              "score": 1.0} for a in plain["annotations"]]
     results = evaluate(gt, preds)
     assert list(results) == ["body"] and results["body"]["AP"] == pytest.approx(1.0)
+    preds[0]["keypoints"][0] += 40  # one nose far off: no longer perfect
+    assert evaluate(gt, preds)["body"]["AP"] < 1
 
 
 def test_perfect_predictions_give_ap_1_for_every_part(toy_gt):
@@ -200,6 +206,21 @@ def stand_in_detector(crowd_yolox, random_pose):
     return DWposeDetector(crowd_yolox, random_pose)
 
 
+@pytest.fixture(scope="module")
+def toy_dataset(toy_gt, tmp_path_factory):
+    """toy_gt as files: (the annotation file, the folder of its three textured 640x480 JPEG images)."""
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("toy_coco")
+    rng = np.random.default_rng(5)
+    for info in toy_gt["images"]:
+        pixels = rng.integers(0, 256, (info["height"], info["width"], 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / info["file_name"])
+    gt = folder / "annotations.json"
+    gt.write_text(json.dumps(toy_gt))
+    return gt, folder
+
+
 def check_results(results, image_ids):
     for r in results:
         assert r["image_id"] in image_ids and r["category_id"] == 1
@@ -208,14 +229,13 @@ def check_results(results, image_ids):
         assert np.isfinite(r["score"]) and r["score"] >= 0 and not any(k.endswith("_score") for k in r)
 
 
-@pytest.mark.requires_shared
-def test_predict_with_the_detector(stand_in_detector):
-    gt = json.loads(wb("example_gt.json").read_text())
+def test_predict_with_the_detector(stand_in_detector, toy_dataset):
+    gt_path, images = toy_dataset
+    gt = json.loads(gt_path.read_text())
     recording = Recording(stand_in_detector)
     seen = []
-    results = predict(recording, wb("example_gt.json"), wb("000000000785.jpg").parent,
-                      progress=lambda items: seen.extend(items) or items)
-    assert len(seen) == 5 and len(recording.calls) == 5 and all(b is None for _, b in recording.calls)
+    results = predict(recording, gt_path, images, progress=lambda items: seen.extend(items) or items)
+    assert len(seen) == 3 and len(recording.calls) == 3 and all(b is None for _, b in recording.calls)
     assert [shape[:2] for shape, _ in recording.calls] == [(i["height"], i["width"]) for i in gt["images"]]
     check_results(results, {i["id"] for i in gt["images"]})
     assert results
@@ -223,11 +243,11 @@ def test_predict_with_the_detector(stand_in_detector):
     assert set(table) == set(PARTS) and all(0 <= table[p]["AP"] <= 1 for p in PARTS)
 
 
-@pytest.mark.requires_shared
-def test_predict_with_gt_boxes_uses_exactly_the_annotated_boxes(stand_in_detector):
-    gt = json.loads(wb("example_gt.json").read_text())
+def test_predict_with_gt_boxes_uses_exactly_the_annotated_boxes(stand_in_detector, toy_dataset):
+    gt_path, images = toy_dataset
+    gt = json.loads(gt_path.read_text())
     recording = Recording(stand_in_detector)
-    results = predict(recording, gt, wb("000000000785.jpg").parent, gt_boxes=True)
+    results = predict(recording, gt, images, gt_boxes=True)
     expected = {}
     for ann in gt["annotations"]:
         x, y, w, h = ann["bbox"]
@@ -282,13 +302,15 @@ def test_cli_prints_the_official_table(capsys):
                     "right hand": "0.5349", "whole body": "0.6421"}
 
 
-@pytest.mark.requires_shared
-def test_cli_runs_the_pipeline_and_writes_predictions(tmp_path, crowd_yolox, random_pose, capsys):
+def test_cli_runs_the_pipeline_and_writes_predictions(tmp_path, crowd_yolox, random_pose, capsys, toy_dataset):
+    gt, images = toy_dataset
     out = tmp_path / "pred.json"
-    code = main(["--gt", str(wb("example_gt.json")), "--images", str(wb("000000000785.jpg").parent), "--gt-boxes",
-                 "--predictions", str(out), "--det", str(crowd_yolox), "--pose", str(random_pose)])
-    assert code == 0 and "whole body" in capsys.readouterr().out
-    assert main(["--gt", str(wb("example_gt.json")), "--predictions", str(out)]) == 0
+    code = main(["--gt", str(gt), "--images", str(images), "--gt-boxes", "--predictions", str(out),
+                 "--det", str(crowd_yolox), "--pose", str(random_pose)])
+    printed = capsys.readouterr().out
+    assert code == 0 and "whole body" in printed
+    assert main(["--gt", str(gt), "--predictions", str(out)]) == 0
+    assert capsys.readouterr().out == printed  # the written predictions score as they did
 
 
 def run_cli(argv):

@@ -11,14 +11,13 @@ import os
 import struct
 import threading
 import time
-import warnings
 import zlib
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageOps
 
 import stand_in_models as sim
 from annotator.dwpose import DWposeDetector, WeightsError
@@ -145,106 +144,158 @@ def rss() -> float:
 
 # ---------------------------------------------------------------- fuzzed images
 
-DTYPES = [np.uint8, np.uint8, np.uint8, np.uint16, np.int32, np.float32, np.float64, np.bool_, np.int8]
-
+# Valid inputs are generated apart from invalid ones: a valid input must give a result (any error fails the
+# property), an invalid one must raise a clear ValueError / TypeError.
 
 @st.composite
-def arrays(draw):
-    """Arrays of any of DTYPES (uint8 the most often), 0-4 dimensions, sides 0-40 (often 1), 1-5 channels, with NaN / inf for floats."""
-    ndim = draw(st.integers(0, 4))
-    side = st.one_of(st.just(1), st.integers(0, 40))
-    shape = [draw(side) for _ in range(min(ndim, 2))]
-    if ndim >= 3:
-        shape.append(draw(st.integers(1, 5)))
-    if ndim == 4:
-        shape.insert(0, draw(st.integers(1, 2)))
-    dtype = draw(st.sampled_from(DTYPES))
+def valid_images(draw):
+    """What the library accepts: uint8 arrays HxW, HxWx1, HxWx3, HxWx4 (sides 1-40, often 1, sometimes a view
+    with negative strides), and 8-bit PIL images (RGB, L, RGBA, P, LA)."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    if np.issubdtype(dtype, np.floating):
-        scale = draw(st.sampled_from([1.0, 255.0, 1e6]))
-        array = (rng.random(shape) * scale).astype(dtype)
-        if array.size and draw(st.booleans()):
-            array.flat[rng.integers(0, array.size)] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
-        return array
-    if dtype is np.bool_:
-        return rng.random(shape) > 0.5
-    info = np.iinfo(dtype)
-    array = rng.integers(max(info.min, -1000), min(info.max, 70000), shape, endpoint=True).astype(dtype)
-    if draw(st.booleans()) and array.ndim >= 2 and array.shape[1] > 1:
-        array = array[:, ::-1]  # a view with negative strides
+    side = st.one_of(st.just(1), st.integers(1, 40))
+    shape = [draw(side), draw(side)] + draw(st.sampled_from([[], [1], [3], [4]]))
+    array = rng.integers(0, 256, shape, dtype=np.uint8)
+    if draw(st.booleans()) and array.shape[1] > 1:
+        array = array[:, ::-1]
+    if len(shape) == 3 and shape[2] == 3 and draw(st.booleans()):
+        mode = draw(st.sampled_from(["RGB", "L", "RGBA", "P", "LA"]))
+        return Image.fromarray(np.ascontiguousarray(array)).convert(mode)
     return array
 
 
-resolutions = st.sampled_from([None, 64, 128, 0, -5, 1, 7.5, True])
+@st.composite
+def invalid_images(draw):
+    """What it refuses: other dtypes (NaN / inf among floats), empty sides, other shapes or channel counts,
+    16-bit and float PIL images, things that are not images."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    kind = draw(st.sampled_from(["dtype", "empty", "shape", "channels", "pil", "object"]))
+    if kind == "dtype":
+        dtype = draw(st.sampled_from([np.uint16, np.int32, np.float32, np.float64, np.bool_, np.int8]))
+        array = (rng.random((8, 9, 3)) * 300).astype(dtype)
+        if np.issubdtype(dtype, np.floating) and draw(st.booleans()):
+            array.flat[0] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+        return array
+    if kind == "empty":
+        return np.zeros(draw(st.sampled_from([(0, 5, 3), (5, 0), (0, 0, 4)])), np.uint8)
+    if kind == "shape":
+        return np.zeros(draw(st.sampled_from([(), (7,), (2, 6, 7, 3), (1, 1, 1, 1)])), np.uint8)
+    if kind == "channels":
+        return np.zeros((6, 7, draw(st.sampled_from([2, 5]))), np.uint8)
+    if kind == "pil":
+        mode = draw(st.sampled_from(["I;16", "F"]))
+        return Image.fromarray(rng.integers(0, 65536, (6, 7)).astype(np.uint16)).convert(mode)
+    return draw(st.sampled_from([None, "image.png", [[1, 2, 3]], 3.5]))
 
 
-def pil_or_array(array):
-    return Image.fromarray(array) if array.dtype == np.uint8 and array.ndim == 3 and array.shape[2] == 3 \
-        and array.size and array.flags.c_contiguous else array
+VALID_RESOLUTIONS = st.sampled_from([None, 64, 128])
+INVALID_RESOLUTIONS = st.sampled_from([0, -5, 7.5, True, "512"])
 
 
 @FUZZ
-@given(image=arrays(), detect_resolution=resolutions, image_resolution=st.sampled_from([64, 128, 0, 3]))
+@given(image=valid_images(), detect_resolution=VALID_RESOLUTIONS, image_resolution=st.sampled_from([64, 128]))
 def test_fuzz_call(detector, image, detect_resolution, image_resolution):
     count("__call__")
-    try:
-        result = detector(pil_or_array(image), detect_resolution, image_resolution, output_type="np")
-    except CLEAR:
-        return
+    result = detector(image, detect_resolution, image_resolution, output_type="np")
     assert result.dtype == np.uint8 and result.ndim == 3 and result.shape[2] == 3
 
 
 @FUZZ
-@given(image=arrays())
-def test_fuzz_detect(detector, image):
-    count("detect")
-    try:
-        poses = detector.detect(image)
-    except CLEAR:
-        return
-    assert (poses.width, poses.height) == (image.shape[1], image.shape[0])
+@given(case=st.one_of(st.tuples(invalid_images(), VALID_RESOLUTIONS, st.just(64)),
+                      st.tuples(valid_images(), INVALID_RESOLUTIONS, st.just(64)),
+                      st.tuples(valid_images(), VALID_RESOLUTIONS, st.sampled_from([0, 3, -64, 1.5]))))
+def test_fuzz_call_refuses_invalid_input(detector, case):
+    count("__call__ (invalid)")
+    image, detect_resolution, image_resolution = case
+    with pytest.raises(CLEAR):
+        detector(image, detect_resolution, image_resolution, output_type="np")
 
 
 @FUZZ
-@given(image=arrays(), detect_resolution=resolutions, threshold=st.sampled_from([0.0, 0.3, 1.0, 5.0, np.nan, "x"]))
+@given(image=valid_images())
+def test_fuzz_detect(detector, image):
+    count("detect")
+    poses = detector.detect(image)
+    height, width = np.asarray(image).shape[:2]
+    assert (poses.width, poses.height) == (width, height) and np.isfinite(poses.boxes).all()
+
+
+@FUZZ
+@given(image=invalid_images())
+def test_fuzz_detect_refuses_invalid_images(detector, image):
+    count("detect (invalid)")
+    with pytest.raises(CLEAR):
+        detector.detect(image)
+
+
+@FUZZ
+@given(image=valid_images(), detect_resolution=VALID_RESOLUTIONS, threshold=st.sampled_from([0.0, 0.3, 1.0, 5.0]))
 def test_fuzz_annotate(detector, image, detect_resolution, threshold):
     count("annotate")
-    try:
-        pose_map, poses = detector.annotate(image, detect_resolution, 64, threshold=threshold)
-    except CLEAR:
-        return
+    pose_map, poses = detector.annotate(image, detect_resolution, 64, threshold=threshold)
     assert pose_map.dtype == np.uint8 and len(poses.keypoints) == len(poses)
 
 
 @FUZZ
-@given(frames=st.lists(arrays(), min_size=0, max_size=3), det_every=st.sampled_from([1, 2, 0, -1, 1.5]))
+@given(case=st.one_of(st.tuples(invalid_images(), VALID_RESOLUTIONS, st.just(0.3)),
+                      st.tuples(valid_images(), INVALID_RESOLUTIONS, st.just(0.3)),
+                      st.tuples(valid_images(), VALID_RESOLUTIONS, st.sampled_from([np.nan, np.inf, "x", None]))))
+def test_fuzz_annotate_refuses_invalid_input(detector, case):
+    count("annotate (invalid)")
+    image, detect_resolution, threshold = case
+    with pytest.raises(CLEAR):
+        detector.annotate(image, detect_resolution, 64, threshold=threshold)
+
+
+@FUZZ
+@given(frames=st.lists(valid_images(), min_size=0, max_size=3), det_every=st.sampled_from([1, 2, 5]))
 def test_fuzz_track(detector, frames, det_every):
     count("track")
-    try:
-        results = list(detector.track(frames, det_every=det_every, detect_resolution=64, image_resolution=64))
-    except CLEAR:
-        return
-    assert len(results) == len(frames)
+    results = list(detector.track(frames, det_every=det_every, detect_resolution=64, image_resolution=64))
+    assert len(results) == len(frames) and all(r.pose_map.dtype == np.uint8 for r in results)
 
 
-finite_or_not = st.floats(allow_nan=True, allow_infinity=True, width=32)
+@FUZZ
+@given(case=st.one_of(st.tuples(st.lists(valid_images(), min_size=1, max_size=2), st.sampled_from([0, -1, 1.5, True])),
+                      st.tuples(st.lists(valid_images(), max_size=2).flatmap(
+                          lambda good: st.lists(invalid_images(), min_size=1, max_size=1).map(lambda bad: good + bad)),
+                          st.just(2))))
+def test_fuzz_track_refuses_invalid_input(detector, case):
+    """A bad det_every, or a bad frame (after good ones: the frames before it are given, then the error)."""
+    count("track (invalid)")
+    frames, det_every = case
+    with pytest.raises(CLEAR):
+        list(detector.track(frames, det_every=det_every, detect_resolution=64, image_resolution=64))
+
+
+finite = st.floats(-1e6, 1e6, width=32)
 
 
 @FUZZ
 @given(boxes=st.one_of(
-    st.lists(st.lists(finite_or_not, min_size=4, max_size=4), max_size=4),
-    st.lists(st.floats(-1e6, 1e6), max_size=7),
-    st.sampled_from([None, "box", [[1, 2, 3]], [[]], np.zeros((2, 4, 1))]),
+    st.lists(st.lists(finite, min_size=4, max_size=4), max_size=4),  # zero-size, inverted, out of the image
+    st.lists(finite, max_size=8).filter(lambda values: len(values) % 4 == 0),  # flat x1 y1 x2 y2 ...
+    st.sampled_from([None, [[]], np.zeros((2, 4, 1))]),
 ))
 def test_fuzz_detect_with_boxes(detector, boxes):
-    """Zero-size, inverted, out-of-image, NaN and malformed boxes given to detect()."""
+    """Zero-size, inverted and out-of-image boxes given to detect(): a pose per box (the whole image when none)."""
     count("detect(boxes=)")
     image = np.full((60, 80, 3), 128, np.uint8)
-    try:
-        poses = detector.detect(image, boxes=boxes)
-    except CLEAR:
-        return
-    assert np.isfinite(poses.boxes).all()
+    poses = detector.detect(image, boxes=boxes)
+    given_count = 0 if boxes is None else np.asarray(boxes, dtype=np.float64).size // 4
+    assert np.isfinite(poses.boxes).all() and (len(poses) == given_count or given_count == 0)
+
+
+@FUZZ
+@given(boxes=st.one_of(
+    st.lists(st.lists(st.sampled_from([np.nan, np.inf, -np.inf, 1.0]), min_size=4, max_size=4), min_size=1,
+             max_size=3).filter(lambda rows: not np.isfinite(rows).all()),
+    st.lists(finite, min_size=1, max_size=7).filter(lambda values: len(values) % 4 != 0),
+    st.sampled_from(["box", [[1, 2, 3]], {"x": 1}]),
+))
+def test_fuzz_detect_refuses_malformed_boxes(detector, boxes):
+    count("detect(boxes=) (invalid)")
+    with pytest.raises(CLEAR):
+        detector.detect(np.full((60, 80, 3), 128, np.uint8), boxes=boxes)
 
 
 # ---------------------------------------------------------------- degenerate detector outputs
@@ -379,6 +430,16 @@ def run_predict(predictor, path, **inputs):
     return predictor.predict(**values)
 
 
+def readable(data: bytes) -> bool:
+    """Whether PIL decodes the file whole, upright (then the service must give a result)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            ImageOps.exif_transpose(image).load()
+    except Exception:  # whatever PIL raises for damaged data
+        return False
+    return True
+
+
 def test_predictor_setup_without_weights_is_a_clear_weights_error(tmp_path, monkeypatch, hub_offline):
     pytest.importorskip("cog")
     import predict
@@ -437,8 +498,8 @@ def test_fuzz_predict(predictor, tmp_path_factory, data, threshold, detect_resol
     try:
         output = run_predict(predictor, path, threshold=threshold, detect_resolution=detect_resolution,
                              image_resolution=64, include_hand=include_hand)
-    except ValueError as err:
-        assert str(err)
+    except ValueError as err:  # damaged or random bytes: the service says why
+        assert str(err) and not readable(data), "a readable image file was refused"
         return
     people = np.load(output.npz, allow_pickle=True)
     for name in people.files:

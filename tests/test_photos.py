@@ -16,7 +16,10 @@ PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
 
 def photos(folder):
-    return sorted(p for p in shared_path("photos", folder).iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+    """The photos of a ../shared/photos folder; a folder without any is an error (the tests would prove nothing)."""
+    found = sorted(p for p in shared_path("photos", folder).iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+    assert found, f"no photos in {shared_path('photos', folder)}"
+    return found
 
 
 @pytest.fixture(scope="module", params=DETECTORS)

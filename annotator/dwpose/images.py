@@ -38,18 +38,18 @@ def load_image(path: str | os.PathLike, *, upright: bool = True, max_pixels: int
     Image.DecompressionBombError above its limit), and ImageError (a ValueError) above `max_pixels` or for
     data PIL fails on otherwise.
     """
-    with Image.open(path) as image:
-        if max_pixels is not None:
-            check_size(*image.size, max_pixels)
-        with warnings.catch_warnings():  # PIL warns above its limit and decodes: a limit of ours was asked for
+    with warnings.catch_warnings():
+        if max_pixels is not None:  # a limit of ours, checked from the header, replaces PIL's warning
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(path) as image:
             if max_pixels is not None:
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                check_size(*image.size, max_pixels)
             try:
                 image = ImageOps.exif_transpose(image) if upright else image
                 image.load()
             except (SyntaxError, EOFError) as err:  # corrupt data (PIL's OSError for it goes to the caller as it is)
                 raise ImageError(f"the image file is truncated or corrupt ({err})") from None
-        return HWC3(_eight_bit(image))
+            return HWC3(_eight_bit(image))
 
 
 def _eight_bit(image: Image.Image) -> Image.Image:

@@ -55,19 +55,6 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                              "(comfyui_controlnet_aux's scale_stick_for_xinsr_cn)")
 
 
-def detect_resolution(text: str):
-    """argparse type of --detect-resolution: a positive integer, or 'input' (None: the image's own size)."""
-    if text.strip().lower() == "input":
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or 'input', got {text!r}")
-    return value
-
-
 def positive_int(text: str) -> int:
     """argparse type: an integer of at least 1."""
     try:
@@ -75,8 +62,18 @@ def positive_int(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def detect_resolution(text: str):
+    """argparse type of --detect-resolution: a positive integer, or 'input' (None: the image's own size)."""
+    if text.strip().lower() == "input":
+        return None
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'input', got {text!r}") from None
 
 
 def detector_arguments(args: argparse.Namespace) -> dict:
