@@ -104,8 +104,10 @@ def to_uint8_array(image) -> np.ndarray:
     return array
 
 
-def HWC3(x: np.ndarray) -> np.ndarray:
-    """Grey -> 3 channels, RGBA -> composited over white, RGB unchanged (ControlNet's rule)."""
+def HWC3(x) -> np.ndarray:
+    """`x` (a PIL image or a uint8 array HxW, HxWx1, HxWx3, HxWx4) as an HxWx3 uint8 RGB array, by ControlNet's
+    rule: grey -> 3 channels, RGBA -> composited over white, RGB unchanged (the same array). ImageError (a
+    ValueError) saying why for anything else."""
     x = to_uint8_array(x)
     if x.ndim == 2:
         x = x[:, :, None]

@@ -34,6 +34,21 @@ PARTIAL, ROWS, FAILED = ".partial", ".rows", "failed.jsonl"
 
 
 @dataclass
+class Job:
+    """What every item of a run is made into; picklable, it travels to worker processes and Ray actors.
+    `detector`: DWposeDetector keyword arguments; `rows`: also write the per-item table rows (--table)."""
+
+    out: Path
+    detector: dict
+    detect_resolution: int | None = 512
+    image_resolution: int = 512
+    options: PoseMapOptions | None = None
+    json: bool = False
+    npz: bool = False
+    rows: bool = False
+
+
+@dataclass
 class BatchResult:
     """What a run did: items done now, items skipped (done before), and the failures {source: reason}."""
 
@@ -42,7 +57,7 @@ class BatchResult:
     failures: dict = field(default_factory=dict)
 
 
-def run_batch(items: list[Item], job: "Job", *, workers: int = 1, ray_address: str | None = None,
+def run_batch(items: list[Item], job: Job, *, workers: int = 1, ray_address: str | None = None,
               table: Path | None = None) -> BatchResult:
     """Make every item of `items` that is not done yet into its files (as `job` says), in this process, in
     `workers` processes, or on Ray (`ray_address`: "" for a local instance, else the cluster's address,
@@ -52,7 +67,9 @@ def run_batch(items: list[Item], job: "Job", *, workers: int = 1, ray_address: s
     work: MissingDependencyError names the one to install. WeightsError, ValueError or OSError when the
     models cannot be made; a failing item is only recorded.
     """
-    if job.rows or table is not None:
+    if table is not None and not job.rows:
+        raise ValueError("a table is made of the items' rows: make the Job with rows=True")
+    if job.rows:
         require("pyarrow", "batch --table")
     if ray_address is not None:
         require("ray", "batch --ray")
@@ -71,21 +88,6 @@ def run_batch(items: list[Item], job: "Job", *, workers: int = 1, ray_address: s
     if table is not None:
         write_table(items, job, table)
     return BatchResult(len(pending) - len(failures), len(items) - len(pending), failures)
-
-
-@dataclass
-class Job:
-    """What every item of a run is made into; picklable, it travels to worker processes and Ray actors.
-    `detector`: DWposeDetector keyword arguments; `rows`: also write the per-item table rows (--table)."""
-
-    out: Path
-    detector: dict
-    detect_resolution: int | None = 512
-    image_resolution: int = 512
-    options: PoseMapOptions | None = None
-    json: bool = False
-    npz: bool = False
-    rows: bool = False
 
 
 def outputs(item: Item, job: Job) -> list[Path]:

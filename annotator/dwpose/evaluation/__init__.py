@@ -1,7 +1,7 @@
 """COCO / COCO-WholeBody keypoint AP and AR, computed as the official COCO-WholeBody evaluation does
 (coco.py), and the predictions of a pipeline over an annotation file's images (predict.py).
 
-`python -m annotator.dwpose eval` is the command line (cli/eval.py). Needs pycocotools
+`python -m annotator.dwpose eval` is the command line (cli/evaluation.py). Needs pycocotools
 (`pip install "dwpose-annotator[eval]"`).
 """
 

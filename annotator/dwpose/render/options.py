@@ -22,8 +22,8 @@ class PoseMapOptions:
     reference renderer); threshold: the keypoint score a point needs to be shown (and exported);
     stick_width: half-width in pixels of the body limbs (the reference's 4); style: "controlnet" (the
     ControlNet 1.1 / DWPose reference renderer), "sd-webui-controlnet" (the web UIs' built-in renderer,
-    person by person), or the renderer of "mimicmotion", "musepose", "unianimate" or "easy-dwpose" (see the
-    module docstring for what the switches and the threshold do there); scale_stick_for_xinsr_cn: limbs
+    person by person), or the renderer of "mimicmotion", "musepose", "unianimate" or "easy-dwpose" (each
+    style's module says what the switches and the threshold do there); scale_stick_for_xinsr_cn: limbs
     thicker with the map size, as comfyui_controlnet_aux draws them for xinsir's SDXL OpenPose ControlNet.
     """
 

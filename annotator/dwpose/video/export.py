@@ -20,7 +20,7 @@ def write_pose_video(detector, path, out_dir, *, det_every: int | None = None, s
                      fps: float | None = None, start: float | None = None, end: float | None = None,
                      png_frames: bool = False, max_people: int | None = None, people=None,
                      detect_resolution: int | None = 512, image_resolution: int = 512, options=None,
-                     progress=None, align_to=None, align_method: str = "mimicmotion") -> tuple:
+                     progress=None, align_to=None, align_method: str = "mimicmotion") -> tuple[Path, Path]:
     """Stream the video at `path` through a VideoTracker of `detector` (a DWposeDetector) into
     <out_dir>/<name>_pose.mp4 and <name>.jsonl (and <name>/<frame:06d>.png with `png_frames`); returns their
     paths. `fps` resamples; `progress` wraps the frame iterator (e.g. a tqdm bar). On a VideoError the files
@@ -48,7 +48,7 @@ def write_pose_video(detector, path, out_dir, *, det_every: int | None = None, s
 
 
 def _write_aligned(detector, tracked, reference_image, method, path, out_dir, rate, png_frames, detect_resolution,
-                   image_resolution, options) -> tuple:
+                   image_resolution, options) -> tuple[Path, Path]:
     reference_rgb = HWC3(reference_image)
     reference = detector.detect(reference_rgb, detect_resolution=detect_resolution)
     times, driving, error = [], [], None
@@ -68,7 +68,7 @@ def _write_aligned(detector, tracked, reference_image, method, path, out_dir, ra
     return written
 
 
-def _write_frames(frames, path: Path, out_dir: Path, rate: float, png_frames: bool, options) -> tuple:
+def _write_frames(frames, path: Path, out_dir: Path, rate: float, png_frames: bool, options) -> tuple[Path, Path]:
     """(time, pose map, poses) of each frame into the mp4, the jsonl (and the PNGs); returns their paths."""
     if png_frames:
         (out_dir / path.stem).mkdir(exist_ok=True)
