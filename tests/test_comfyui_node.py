@@ -3,6 +3,9 @@
 ComfyUI imports custom_nodes/<folder>/__init__.py under the folder's name, reads NODE_CLASS_MAPPINGS,
 asks the class for INPUT_TYPES, instantiates it and calls its FUNCTION with keyword arguments: IMAGE
 is a float tensor [B, H, W, C] in 0..1 (LoadImage makes it as uint8 pixels / 255).
+
+Stand-in models (the crowd detector, which finds the six CROWD_BOXES_416 people in any image, and a random
+pose model) and the synthetic crowd image: no ../shared needed.
 """
 
 import importlib.machinery
@@ -15,14 +18,14 @@ import types
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image
 
 from annotator.dwpose import DWposeDetector
-from conftest import REPO, shared_path
+from conftest import CROWD_BOXES_416, REPO
 
 torch = pytest.importorskip("torch")
 
-pytestmark = [pytest.mark.requires_torch, pytest.mark.requires_shared]
+pytestmark = pytest.mark.requires_torch
 
 NODE_ID = "DWPoseAnnotator"
 FOLDER = "dwpose_annotator"  # the name of the symlink in custom_nodes
@@ -79,8 +82,9 @@ def node_class(node_module):
 
 
 @pytest.fixture(scope="module")
-def weights(random_pose):
-    return {"bbox_detector": str(shared_path("ckpts", "yolox_nano.onnx")), "pose_estimator": str(random_pose)}
+def weights(crowd_yolox, random_pose):
+    """The node's two file widgets: the stand-in crowd detector and the random pose model."""
+    return {"bbox_detector": str(crowd_yolox), "pose_estimator": str(random_pose)}
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +93,9 @@ def reference(weights):
 
 
 @pytest.fixture(scope="module")
-def frames():
-    """Two frames of the same size with several people: a crowd photo and its mirror image."""
-    crowd = Image.open(shared_path("photos", "people", "girls.jpg")).convert("RGB")
-    crowd = crowd.resize((crowd.width // 6, crowd.height // 6), Image.LANCZOS)
-    return [np.asarray(crowd), np.asarray(ImageOps.mirror(crowd))]
+def frames(crowd_image):
+    """Two landscape frames of the same size with six people: the synthetic crowd and its mirror image."""
+    return [crowd_image, np.ascontiguousarray(crowd_image[:, ::-1])]
 
 
 def as_comfy_image(frames):
@@ -151,7 +153,7 @@ def test_batch_gives_pose_maps_and_keypoints(node_class, weights, reference, fra
     height, width = frames[0].shape[:2]
     expected = [reference.annotate(frame, detect_resolution=512, image_resolution=512) for frame in frames]
     out_h, out_w = expected[0][0].shape[:2]
-    assert min(out_h, out_w) == 512 and out_w > out_h  # landscape photo, shorter side 512
+    assert min(out_h, out_w) == 512 and out_w > out_h  # landscape frames, shorter side 512
     assert isinstance(pose_images, torch.Tensor) and pose_images.dtype == torch.float32
     assert tuple(pose_images.shape) == (len(frames), out_h, out_w, 3)
     assert pose_images.min() >= 0 and pose_images.max() <= 1
@@ -172,7 +174,7 @@ def test_batch_gives_pose_maps_and_keypoints(node_class, weights, reference, fra
             detect = np.reshape(theirs["pose_keypoints_2d"], (18, 3))
             np.testing.assert_allclose(ours[:, :2], detect[:, :2] * [width / out_w, height / out_h])
             assert (ours[:, 2] == detect[:, 2]).all()
-        assert len(frame_json["people"]) == len(poses) >= 3  # a crowd: several people found
+        assert len(frame_json["people"]) == len(poses) == len(CROWD_BOXES_416)  # everyone the stand-in finds
         for person in frame_json["people"]:
             assert len(person["pose_keypoints_2d"]) == 18 * 3
             body = np.reshape(person["pose_keypoints_2d"], (18, 3))
@@ -199,7 +201,7 @@ def test_parts_and_resolution_widgets(node_class, weights, reference, frames):
     # Switched-off parts are None in POSE_KEYPOINT; the body is reported, in pixels of the input frame.
     (frame_json,) = pose_keypoint
     height, width = frames[0].shape[:2]
-    assert len(frame_json["people"]) == len(poses) >= 1
+    assert len(frame_json["people"]) == len(poses) == len(CROWD_BOXES_416)
     for person, detected in zip(frame_json["people"], poses.in_pixels_of(width, height).to_openpose_json()["people"]):
         assert person["hand_left_keypoints_2d"] is person["hand_right_keypoints_2d"] is person["face_keypoints_2d"] is None
         assert person["pose_keypoints_2d"] == detected["pose_keypoints_2d"]

@@ -5,7 +5,8 @@ initialised components (nothing comes from the Hugging Face Hub), and our pose m
 A forward pre-hook on the ControlNet records the `controlnet_cond` it receives, so the tests check
 that the pose map arrives at the right size, in [0, 1], and equal to our pixels / 255.
 
-Needs torch, diffusers and transformers (skipped without them) and ../shared (real detector, photo).
+Needs torch, diffusers and transformers (skipped without them); the pose maps come from stand-in models
+(the crowd detector and a random pose model) on a synthetic portrait, so ../shared is not needed.
 """
 
 import contextlib
@@ -16,15 +17,13 @@ import pytest
 from PIL import Image, ImageOps
 
 from annotator.dwpose import DWposeDetector
-from conftest import shared_path
 
 torch = pytest.importorskip("torch")
 diffusers = pytest.importorskip("diffusers")
 transformers = pytest.importorskip("transformers")
 
-pytestmark = [pytest.mark.requires_diffusers, pytest.mark.requires_shared]
+pytestmark = pytest.mark.requires_diffusers
 
-PHOTO = ("photos", "people", "man.png")  # 564 x 846 portrait: a 64 x 128 (W x H) pose map
 DETECT_RESOLUTION = 256
 IMAGE_RESOLUTION = 64  # small, so the pipeline is cheap; sides are multiples of 64 as SD needs
 MAP_SIZE = (64, 128)  # PIL (width, height) of the pose map; not square, so a swapped H/W would show
@@ -47,15 +46,18 @@ def one_torch_thread():
 
 
 @pytest.fixture(scope="module")
-def detector(random_pose):
-    # The real person detector and the stand-in pose model with a real model's kind of output
-    # (varied keypoints and scores), so the pose map has limbs, hands and face points to compare.
-    return DWposeDetector(shared_path("ckpts", "yolox_nano.onnx"), random_pose)
+def detector(crowd_yolox, random_pose):
+    # The stand-in person detector (people found in any image) and the stand-in pose model with a real
+    # model's kind of output (varied keypoints and scores), so the pose map has limbs, hands and face
+    # points to compare.
+    return DWposeDetector(crowd_yolox, random_pose)
 
 
 @pytest.fixture(scope="module")
-def photo():
-    return Image.open(shared_path(*PHOTO)).convert("RGB")
+def photo(crowd_image):
+    """A 416 x 624 portrait (the left half of the synthetic crowd): a 64 x 128 (W x H) pose map."""
+    return Image.fromarray(crowd_image[:, :416])
+
 
 def pose_map_of(detector, image, **options):
     return detector(image, detect_resolution=DETECT_RESOLUTION, image_resolution=IMAGE_RESOLUTION, **options)

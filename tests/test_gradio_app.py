@@ -2,7 +2,9 @@
 the app started as a subprocess, and in-process through the Gradio API.
 
 Missing tools are installed by the `browser_tools` fixture (pip: playwright, gradio; apt: chromium).
-The app and the browser run offline: requests leaving 127.0.0.1 are aborted.
+The app and the browser run offline: requests leaving 127.0.0.1 are aborted. Stand-in models (a person
+detector that finds the PEOPLE_416 people in any image, four of them confidently, and a random pose model)
+and a synthetic photo: no ../shared needed.
 """
 
 from __future__ import annotations
@@ -16,18 +18,15 @@ import pytest
 from PIL import Image, ImageOps
 
 import browser
-from conftest import shared_path
+import stand_in_models as sim
 
-pytestmark = pytest.mark.requires_shared  # the browser tools are installed when missing
-
-PHOTO = ("photos", "people", "girls.jpg")  # several people, 3840x2160
-DETECTOR = ("ckpts", "yolox_nano.onnx")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def shared_data():
-    """Skip (before installing anything) when ../shared is absent."""
-    shared_path(*PHOTO), shared_path(*DETECTOR)
+PHOTO_SIZE = (1536, 768)  # width, height: a 1024x512 map at 512, 128x64 at 64
+# People the stand-in detector finds, in its 416x416 input (the photo fills its top 208 rows), and their
+# objectness = class score: person scores 0.9025 (four) and 0.5625 (two).
+PEOPLE_416 = [(20, 20, 80, 190), (100, 30, 150, 180), (170, 10, 240, 200), (260, 40, 300, 150),
+              (320, 50, 400, 200), (330, 5, 390, 45)]
+PEOPLE_SCORES = [0.95, 0.95, 0.95, 0.95, 0.75, 0.75]
+CONFIDENT_PEOPLE = 4  # person score above 0.8
 
 
 @pytest.fixture(scope="session")
@@ -36,29 +35,45 @@ def browser_tools():
 
 
 @pytest.fixture(scope="module")
-def photo():
-    return shared_path(*PHOTO)
+def photo(tmp_path_factory):
+    """A PHOTO_SIZE JPEG: smooth noise, and a bright figure in each of the stand-in's PEOPLE_416 boxes."""
+    width, height = PHOTO_SIZE
+    rng = np.random.default_rng(2)
+    noise = rng.integers(0, 80, (height // 8, width // 8, 3), dtype=np.uint8)
+    image = np.array(Image.fromarray(noise).resize(PHOTO_SIZE, Image.BILINEAR))
+    scale = width / 416  # the detector's letterbox ratio, inverted
+    for x1, y1, x2, y2 in PEOPLE_416:
+        image[int(y1 * scale):int(y2 * scale), int(x1 * scale):int(x2 * scale)] = rng.integers(120, 256, 3)
+    path = tmp_path_factory.mktemp("photo") / "people.jpg"
+    Image.fromarray(image).save(path, quality=90)
+    return path
 
 
 @pytest.fixture(scope="module")
-def detector(random_pose):
+def people_yolox(model_dir):
+    """A YOLOX-format stand-in that finds the PEOPLE_416 people, with PEOPLE_SCORES, in any image."""
+    return sim.save(sim.yolox_people_model(PEOPLE_416, score=PEOPLE_SCORES), model_dir / "yolox_people_wide.onnx")
+
+
+@pytest.fixture(scope="module")
+def detector(people_yolox, random_pose):
     from annotator.dwpose import DWposeDetector
 
-    return DWposeDetector(shared_path(*DETECTOR), random_pose)
+    return DWposeDetector(people_yolox, random_pose)
 
 
 @pytest.fixture(scope="module")
 def expected_people(detector, photo):
-    """What the app must find with its default settings (gradio applies the EXIF orientation too)."""
-    _, poses = detector.annotate(ImageOps.exif_transpose(Image.open(photo)), 512, 512)
-    assert len(poses) >= 3 and poses.box_scores.min() > 0, "the photo must have several detected people"
-    return len(poses)
+    """What the app must find with its default settings: every one of the stand-in's people."""
+    _, poses = detector.annotate(Image.open(photo), 512, 512)
+    assert len(poses) == len(PEOPLE_416) and poses.box_scores.min() > 0, "the stand-in detector finds them all"
+    return len(PEOPLE_416)
 
 
 @pytest.fixture(scope="module")
-def app(browser_tools, random_pose, tmp_path_factory):
+def app(browser_tools, people_yolox, random_pose, tmp_path_factory):
     """The app as a subprocess; it starts while the browser and the expected result are prepared."""
-    process = browser.AppProcess(["--det", str(shared_path(*DETECTOR)), "--pose", str(random_pose)],
+    process = browser.AppProcess(["--det", str(people_yolox), "--pose", str(random_pose)],
                                  tmp_path_factory.mktemp("app"))
     yield process
     process.stop()
@@ -109,7 +124,7 @@ def test_browser_upload_run_show_pose_and_download(app, expected_people, page, p
     response = page.request.get(pose_img.get_attribute("src"))
     assert response.ok
     shown = np.asarray(Image.open(io.BytesIO(response.body())).convert("RGB"))
-    assert shown.shape[:2] == (512, 896)  # 3840x2160 -> shorter side 512, sides multiples of 64
+    assert shown.shape[:2] == (512, 1024)  # 1536x768 -> shorter side 512, sides multiples of 64
     assert shown.any(), "the pose map is all black"
     assert f"{expected_people} people found" in page.locator("#people_found textarea").input_value()
 
@@ -117,7 +132,7 @@ def test_browser_upload_run_show_pose_and_download(app, expected_people, page, p
     assert json_file.suggested_filename.endswith(".json")
     openpose = json.loads(open(json_file.path(), encoding="utf-8").read())
     assert len(openpose["people"]) == expected_people
-    assert (openpose["canvas_width"], openpose["canvas_height"]) == (896, 512)
+    assert (openpose["canvas_width"], openpose["canvas_height"]) == (1024, 512)
 
     png_file = download(page, "#download_png")
     assert png_file.suggested_filename.endswith(".png")
@@ -185,9 +200,9 @@ def test_build_app_api_threshold_per_call_and_errors(serve, detector, photo, exp
         assert len(people.files) == expected_people
     assert len(json.loads(open(json_path, encoding="utf-8").read())["people"]) == expected_people
 
-    # A stricter person threshold for this call only: fewer people, the shared detector unchanged.
+    # A stricter person threshold for this call only: the four confident people, the shared detector unchanged.
     _, strict_text, *_ = run_estimate(client, handle_file(str(photo)), detector_threshold=0.8)
-    assert int(strict_text.split()[0]) < expected_people
+    assert f"{CONFIDENT_PEOPLE} people found" in strict_text
     assert detector.detector.score_threshold == pytest.approx(0.3)
 
     # Detection at the photo's own size: the JSON's canvas is the photo, the map still 512 on its short side.
@@ -234,7 +249,7 @@ def test_generation_with_a_tiny_sd15_checkpoint(serve, detector, photo, tmp_path
         client.predict("a person", "", 1, 7.5, 0, api_name="/generate")
     run_estimate(client, handle_file(str(photo)), detect_resolution=256, image_resolution=64)
     generated = client.predict("a person", "", 1, 7.5, 0, api_name="/generate")
-    assert Image.open(generated).size == (128, 64)  # the pose map's size: 3840x2160 -> 128x64
+    assert Image.open(generated).size == (128, 64)  # the pose map's size: 1536x768 -> 128x64
 
 
 def test_video_upload_gives_the_pose_video_and_jsonl(serve, detector, photo, tmp_path):

@@ -1,6 +1,7 @@
 """The repository as an AUTOMATIC1111 extension: scripts/dwpose_preprocessor.py registered in
-sd-webui-controlnet's preprocessor registry, against the stand-in in tests/sd_webui_stub (the real
-detector yolox_nano.onnx and real photos from ../shared; a stand-in pose model). install.py: test_install.py."""
+sd-webui-controlnet's preprocessor registry, against the stand-in in tests/sd_webui_stub. Stand-in models
+under the published file names (the crowd detector, which finds the six CROWD_BOXES_416 people, and a random
+pose model) and the synthetic crowd image: no ../shared needed. install.py: test_install.py."""
 
 import gc
 import importlib
@@ -14,10 +15,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from PIL import Image
 
 import sd_webui_stub as stub
-from conftest import REPO, host_process, shared_path
+from conftest import CROWD_BOXES_416, REPO, host_process
 
 SCRIPT = REPO / "scripts" / "dwpose_preprocessor.py"
 NAME = "dw_openpose_full"
@@ -27,10 +27,6 @@ ISOLATED = ("annotator", "scripts", "modules", "launch")
 
 def _isolated(name: str) -> bool:
     return name.startswith("_dwpose_annotator_") or any(name == p or name.startswith(p + ".") for p in ISOLATED)
-
-
-def photo(*parts) -> np.ndarray:
-    return np.asarray(Image.open(shared_path("photos", *parts)).convert("RGB"))
 
 
 def expected_hw(height, width, resolution):
@@ -49,12 +45,18 @@ def link(target: Path, path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def ckpts(tmp_path_factory, random_pose):
-    """The published file names, holding the real YOLOX-nano detector and the stand-in pose model."""
+def ckpts(tmp_path_factory, crowd_yolox, random_pose):
+    """The published file names, holding the stand-in crowd detector and the random pose model."""
     folder = tmp_path_factory.mktemp("ckpts")
-    link(shared_path("ckpts", "yolox_nano.onnx"), folder / "yolox_l.onnx")
+    link(Path(crowd_yolox), folder / "yolox_l.onnx")
     link(Path(random_pose), folder / "dw-ll_ucoco_384.onnx")
     return folder
+
+
+@pytest.fixture
+def image(crowd_image):
+    """The synthetic crowd (832 x 624, RGB): the stand-in detector finds its six CROWD_BOXES_416 people."""
+    return crowd_image
 
 
 @pytest.fixture
@@ -115,7 +117,6 @@ def load_both(webui, order):
 # Registration ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 def test_loaded_after_controlnet_it_replaces_the_builtin_at_once(webui):
     loaded = webui.load(stub.CONTROLNET_DIR, REPO)
     P = registry()
@@ -144,7 +145,6 @@ def test_loaded_after_controlnet_it_replaces_the_builtin_at_once(webui):
     assert_no_collision(loaded.dwpose_preprocessor)
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 def test_loaded_before_controlnet_it_registers_when_the_ui_is_built(webui):
     loaded = webui.load(REPO, stub.CONTROLNET_DIR)  # "dwpose-annotator" sorts before "sd-webui-controlnet"
     assert type(entry()).__name__ == "LegacyPreprocessor"  # not yet: controlnet registers its own first
@@ -158,18 +158,15 @@ def test_loaded_before_controlnet_it_registers_when_the_ui_is_built(webui):
     assert entry() is ours
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 def test_api_only_start_registers_on_app_started(webui):
     webui.load(REPO, stub.CONTROLNET_DIR)
     webui.callbacks.app_started_callback(None, None)  # --nowebui: no before_ui
     assert is_ours(entry())
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 @pytest.mark.parametrize("order", ["controlnet_first", "ours_first"])
-def test_no_annotator_collision_in_either_order(webui, order):
+def test_no_annotator_collision_in_either_order(webui, image, order):
     loaded = load_both(webui, order)
-    image = photo("people", "woman.jpeg")
     (pose_map,) = loaded.controlnet.detected_maps([loaded.controlnet.ControlNetUnit(module=NAME, image=image)])
     assert pose_map.any()
     assert_no_collision(loaded.dwpose_preprocessor)
@@ -196,11 +193,9 @@ def test_our_folder_on_sys_path_never_shadows_controlnets_annotator(webui, ours_
 # Running it ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 @pytest.mark.parametrize("resolution", [512, 320, 768])
-def test_pose_map_follows_the_resolution_slider(webui, resolution):
+def test_pose_map_follows_the_resolution_slider(webui, image, resolution):
     loaded = load_both(webui, "controlnet_first")
-    image = photo("people", "woman.jpeg")  # 518 x 750
     unit = loaded.controlnet.ControlNetUnit(module=NAME, image=image, processor_res=resolution)
     (pose_map,) = loaded.controlnet.detected_maps([unit])
     assert isinstance(pose_map, np.ndarray) and pose_map.dtype == np.uint8
@@ -210,20 +205,16 @@ def test_pose_map_follows_the_resolution_slider(webui, resolution):
     assert pose_map.shape == builtin.shape  # the built-in's size for the same slider value
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
-def test_grey_and_rgba_inputs(webui):
+def test_grey_and_rgba_inputs(webui, image):
     load_both(webui, "controlnet_first")
-    image = photo("people", "woman.jpeg")
     grey = image[:, :, 0].copy()
     rgba = np.concatenate([image, np.full(image.shape[:2] + (1,), 255, np.uint8)], axis=2)
     shapes = {entry().cached_call(x, resolution=256).value.shape for x in (image, grey, rgba)}
     assert shapes == {(*expected_hw(*image.shape[:2], 256), 3)}
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
-def test_openpose_json_goes_to_the_pose_editor(webui):
+def test_openpose_json_goes_to_the_pose_editor(webui, image):
     loaded = load_both(webui, "controlnet_first")
-    image = photo("people", "woman.jpeg")
     ui_image = {"image": image, "mask": np.zeros_like(image)}
     display, json_text = loaded.controlnet.ControlNetUiGroup.run_annotator(ui_image, NAME, 512, -1, -1)
     data = json.loads(json_text)
@@ -242,7 +233,7 @@ def test_openpose_json_goes_to_the_pose_editor(webui):
     script = loaded.dwpose_preprocessor
     padded, _ = script.resize_with_pad(image, 512)
     boxes, _ = entry().detector.detector(padded)
-    assert len(data["people"]) == max(len(boxes), 1) >= 1  # every person found (or the whole-image box)
+    assert len(data["people"]) == len(boxes) == len(CROWD_BOXES_416)  # every person the stand-in finds
     for person in data["people"]:
         assert len(person["pose_keypoints_2d"]) == 18 * 3
         assert person["face_keypoints_2d"] is None or len(person["face_keypoints_2d"]) == 70 * 3
@@ -252,33 +243,27 @@ def test_openpose_json_goes_to_the_pose_editor(webui):
         assert set(body[:, 2]) <= {0.0, 1.0} and (body[body[:, 2] == 0] == 0).all()
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
-def test_api_detect_returns_every_person_and_unloads(webui):
+def test_api_detect_returns_every_person_and_unloads(webui, image):
     loaded = load_both(webui, "controlnet_first")
-    crowd = photo("people", "girls.jpg")
-    response = loaded.api.detect(NAME, [crowd], controlnet_processor_res=512)
+    response = loaded.api.detect(NAME, [image], controlnet_processor_res=512)
     (poses,) = response["poses"]
-    assert len(poses["people"]) >= 5
+    assert len(poses["people"]) == len(CROWD_BOXES_416)  # every person the stand-in finds
     json.dumps(response["poses"])  # what FastAPI serialises
-    assert response["images"][0].shape == (*expected_hw(*crowd.shape[:2], 512), 3)
+    assert response["images"][0].shape == (*expected_hw(*image.shape[:2], 512), 3)
     assert entry().detector is None and entry().loads == 1  # the endpoint unloads after detecting
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
-def test_api_unit_without_resolution_uses_the_slider_default(webui):
+def test_api_unit_without_resolution_uses_the_slider_default(webui, image):
     load_both(webui, "controlnet_first")
-    image = photo("people", "woman.jpeg")
     assert entry().cached_call(image, resolution=-1).value.shape == (*expected_hw(*image.shape[:2], 512), 3)
 
 
 # Loading and unloading ----------------------------------------------------------------------------------
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
-def test_models_load_once_unload_when_asked_and_reload(webui):
+def test_models_load_once_unload_when_asked_and_reload(webui, image):
     loaded = load_both(webui, "controlnet_first")
     P, ours = registry(), entry()
-    image = photo("people", "woman.jpeg")
     unit = loaded.controlnet.ControlNetUnit(module=NAME, image=image)
     assert ours.detector is None and ours.loads == 0  # lazily: nothing loaded at registration
     loaded.controlnet.detected_maps([unit])
@@ -309,12 +294,11 @@ def test_models_load_once_unload_when_asked_and_reload(webui):
     assert ours.unload() is True and ours.detector is None
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
-def test_script_unload_restores_the_builtin_and_a_reload_replaces_it_again(webui):
+def test_script_unload_restores_the_builtin_and_a_reload_replaces_it_again(webui, image):
     load_both(webui, "controlnet_first")
     first = entry()
     builtin = first._dwpose_annotator_replaced
-    first.cached_call(photo("people", "woman.jpeg"), resolution=256)
+    first.cached_call(image, resolution=256)
     assert first.detector is not None
 
     webui.callbacks.script_unloaded_callback()  # "Reload UI": scripts are unloaded first
@@ -325,22 +309,20 @@ def test_script_unload_restores_the_builtin_and_a_reload_replaces_it_again(webui
     second = entry()
     assert is_ours(second) and second is not first and second._dwpose_annotator_replaced is builtin
 
-    second.cached_call(photo("people", "woman.jpeg"), resolution=256)
+    second.cached_call(image, resolution=256)
     webui.load(stub.CONTROLNET_DIR, REPO)  # a reload without the unload callback
     third = entry()
     assert third is not second and third._dwpose_annotator_replaced is builtin
     assert second.detector is None  # the replaced copy of ours was unloaded
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
-def test_uses_the_weights_controlnet_already_downloaded(webui, monkeypatch, ckpts, marker_pose):
+def test_uses_the_weights_controlnet_already_downloaded(webui, image, monkeypatch, ckpts, marker_pose):
     monkeypatch.delenv("DWPOSE_CKPTS")
     folder = webui.models_path / "openpose"
     link(ckpts / "yolox_l.onnx", folder / "yolox_l.onnx")
     pose = link(ckpts / "dw-ll_ucoco_384.onnx", folder / "dw-ll_ucoco_384.onnx")
     loaded = load_both(webui, "controlnet_first")
     assert loaded.dwpose_preprocessor.controlnet_model_dirs() == [folder]
-    image = photo("people", "woman.jpeg")
     from_controlnet = entry().load().detect(image)
     assert entry().cached_call(image, resolution=256).value.any()
 
@@ -375,7 +357,6 @@ def test_outside_the_webui_importing_the_script_does_nothing(tmp_path):
     assert done.stdout.strip() == "[]" and done.stderr == ""
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
 def test_webui_without_controlnet_registers_nothing(webui, capsys):
     loaded = webui.load(REPO)
     webui.callbacks.before_ui_callback()
@@ -388,38 +369,35 @@ def test_webui_without_controlnet_registers_nothing(webui, capsys):
 # Style, settings, API ------------------------------------------------------------------------------------
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
-def test_draws_as_the_builtin_by_default_and_the_reference_on_request(webui):
+def test_draws_as_the_builtin_by_default_and_the_reference_on_request(webui, image):
     script = load_both(webui, "controlnet_first").dwpose_preprocessor
     webui.callbacks.ui_settings_callback()
     labels = webui.shared.opts.data_labels
     assert {"dwpose_annotator_style", "dwpose_annotator_keep_loaded", "dwpose_annotator_scale_stick_for_xinsr_cn"} <= set(labels)
     assert webui.shared.opts.dwpose_annotator_style == "sd-webui-controlnet"
-    crowd = photo("people", "girls.jpg")
-    padded, (height, width) = script.resize_with_pad(crowd, 512)
+    padded, (height, width) = script.resize_with_pad(image, 512)
     poses = entry().load().detect(padded)
     dwpose = script.dwpose_module()
+    maps = []
     for style in ("sd-webui-controlnet", "controlnet"):
         webui.shared.opts.data["dwpose_annotator_style"] = style
-        pose_map = entry()(crowd, resolution=512)
-        assert np.array_equal(pose_map, dwpose.draw_poses(poses, style=style)[:height, :width]), style
+        maps.append(entry()(image, resolution=512))
+        assert np.array_equal(maps[-1], dwpose.draw_poses(poses, style=style)[:height, :width]), style
+    assert not np.array_equal(*maps)  # the setting changes the drawing
 
 
-@pytest.mark.requires_shared  # real photos and the real YOLOX-nano
-def test_keep_loaded_setting_keeps_the_models_between_api_calls(webui):
+def test_keep_loaded_setting_keeps_the_models_between_api_calls(webui, image):
     loaded = load_both(webui, "controlnet_first")
     webui.callbacks.ui_settings_callback()
-    woman = photo("people", "woman.jpeg")
-    loaded.api.detect(NAME, [woman])
-    loaded.api.detect(NAME, [woman[:, ::-1].copy()])
+    loaded.api.detect(NAME, [image])
+    loaded.api.detect(NAME, [image[:, ::-1].copy()])
     assert entry().loads == 2 and entry().detector is None  # off: loaded again for every call
     webui.shared.opts.data["dwpose_annotator_keep_loaded"] = True
-    loaded.api.detect(NAME, [woman[::-1].copy()])
-    loaded.api.detect(NAME, [woman[::2].copy()])
+    loaded.api.detect(NAME, [image[::-1].copy()])
+    loaded.api.detect(NAME, [image[::2].copy()])
     assert entry().loads == 3 and entry().detector is not None
 
 
-@pytest.mark.requires_shared  # the real YOLOX-nano (the webui fixture's models)
 def test_a_half_loaded_controlnet_is_said_so(webui, capsys):
     script = load_both(webui, "controlnet_first").dwpose_preprocessor
     # As if sd-webui-controlnet had stopped before registering its preprocessors: no dw_openpose_full.
