@@ -226,8 +226,10 @@ def plan(requirements, is_installed=module_installed, version_of=installed_versi
             continue
         if not present:
             if pinned in pins:
-                result.skipped.append((requirement.spec(), f"the web UI pins {pinned}=={pins[pinned]}, which it "
-                                       f"needs newer; without it {OPTIONAL[requirement.name]}"))
+                result.skipped.append((requirement.spec(), f"the web UI pins {pinned}=={pins[pinned]} and "
+                                       f"{requirement.name} needs a newer {pinned}, so installing it would change "
+                                       f"the web UI's {pinned}; everything else works, but without "
+                                       f"{requirement.name} {OPTIONAL[requirement.name]}"))
             elif requirement.name == "onnxruntime" and cuda():
                 result.install.append((requirement.spec("onnxruntime-gpu"), module))
             else:
