@@ -1,22 +1,31 @@
 """ComfyUI node "DWPose Estimator (dwpose-annotator)": IMAGE in, pose map IMAGE and POSE_KEYPOINT out.
 
-Our package is loaded from this repository (this file's real path, symlinks followed: <repo>/comfyui/
--> <repo>/annotator/), or from an installed dwpose-annotator, under a private module name
-(annotator/dwpose/private_import.py), so it never collides with another custom node's `annotator`.
+Installed by cloning the repository into ComfyUI/custom_nodes (the repository's __init__.py loads this
+folder), or by a symlink of this folder. Our package is loaded from this repository (this file's real path,
+symlinks followed: <repo>/comfyui/ -> <repo>/annotator/), or from an installed dwpose-annotator, under a
+private module name (annotator/dwpose/private_import.py), so it never collides with another custom node's
+`annotator`.
 
-IMAGE is a float tensor [B, H, W, C] in 0..1 (ComfyUI's convention); each frame becomes the pose map of
-`DWposeDetector(...)(frame, detect_resolution=resolution, image_resolution=resolution)` (detect_resolution
-None with detect_at_input_size), as a [B, H', W', 3] float tensor in 0..1. Frames are converted and
-processed one at a time, with ComfyUI's Cancel checked between them.
+IMAGE is a float tensor [B, H, W, C] in 0..1 (ComfyUI's convention); each frame is detected after
+ControlNet's resize to `resolution` (or at its own size with detect_at_input_size), and its pose map comes
+as comfyui_controlnet_aux's DWPose Estimator gives it (1.1.5, e8b689a: node_wrappers/dwpose.py,
+src/custom_controlnet_aux/dwpose/__init__.py and util.py), so that the two packs' nodes mix:
+- the map keeps the frame's aspect ratio, shorter side `resolution` (a 736x1128 frame gives 512x785); drawn
+  at the frame's size (detect_at_input_size) it is resized as there, INTER_AREA down and INTER_CUBIC up;
+- a frame with nobody gives a black map and no people (fallback_whole_image: the DWPose reference's
+  whole-frame person instead);
+- bbox_detector "None": no detector, the whole frame is one person (anime, stylised images);
+- the output is also shown in the UI and kept in /history as `openpose_json`.
+Frames are converted and processed one at a time, with ComfyUI's Cancel checked between them.
 
-POSE_KEYPOINT is what comfyui_controlnet_aux's DWPose node outputs, so that the two packs' nodes mix: a
-list with one OpenPose JSON dict per frame ({"people": [...], "canvas_width": W, "canvas_height": H} of
-the input frame, no "animals"), keypoints as [x, y, 1] triplets in pixels of the input frame, [0, 0, 0]
-where hidden; a face or hand list is None when nothing of it is visible or when detect_hand /
-detect_face is off.
+POSE_KEYPOINT is what comfyui_controlnet_aux's DWPose node outputs: a list with one OpenPose JSON dict per
+frame, keypoints in pixels of the input frame (formats/comfyui.py); with detect_body off its body points
+are zeros, with detect_hand / detect_face off those parts are None, and with detect_foot on the feet are
+added as "foot_keypoints_2d".
 """
 
 import importlib.machinery
+import json
 import os
 import runpy
 import sys
@@ -49,9 +58,9 @@ def _package_dir() -> str:
             if _is_our_package(os.path.join(location, "dwpose")):
                 return os.path.join(location, "dwpose")
     raise ImportError(
-        f"dwpose-annotator not found: expected its `annotator/dwpose` package at {beside} (symlink this node's "
-        "folder, <repo>/comfyui, into ComfyUI/custom_nodes instead of copying it), or install it with "
-        "`pip install -e <repo>`."
+        f"dwpose-annotator not found: expected its `annotator/dwpose` package at {beside}. Clone the whole "
+        "repository into ComfyUI/custom_nodes (or symlink its comfyui folder there instead of copying it), or "
+        "install it with `pip install -e <repo>`."
     )
 
 
@@ -74,7 +83,8 @@ def get_detector(bbox_detector=None, pose_estimator=None):
     A file name is looked up ($DWPOSE_CKPTS, annotator/ckpts, the Hugging Face cache, a download from
     yzd-v/DWPose); a path is used as it is (the rule of weights.resolve_weights). A wrong file gives a
     ValueError naming the input."""
-    det = _weights_for("bbox_detector", bbox_detector, dwpose.DET_FILENAME)
+    no_detector = str(bbox_detector or "").strip().lower() == dwpose.NO_DETECTOR  # the whole frame is one person
+    det = bbox_detector if no_detector else _weights_for("bbox_detector", bbox_detector, dwpose.DET_FILENAME)
     pose = _weights_for("pose_estimator", pose_estimator, dwpose.POSE_FILENAME)
     key = (str(det), str(pose))
     with _detectors_lock:
@@ -146,6 +156,21 @@ def _comfy_hooks(total):
     return comfy.model_management.throw_exception_if_processing_interrupted, (lambda: bar.update(1))
 
 
+def pose_map(poses, options, height: int, width: int, resolution: int):
+    """The map of a frame's poses at comfyui_controlnet_aux's size (the frame's aspect ratio kept, shorter side
+    `resolution`): drawn on the canvas the poses are in pixels of; from the frame's own size resized as
+    comfyui_controlnet_aux resizes its maps, from the detect canvas as the library resizes its maps."""
+    canvas = dwpose.draw_poses(poses, options)
+    if (poses.height, poses.width) == (height, width):
+        return dwpose.resize_keeping_aspect(canvas, resolution)
+    return dwpose.resize_pose_map(canvas, height, width, resolution, keep_aspect=True)
+
+
+def switched_on(value) -> bool:
+    """A BOOLEAN widget, or comfyui_controlnet_aux's "enable" / "disable" combo (its workflows carry those)."""
+    return value in (True, "enable")
+
+
 class DWPosePreprocessor:
     """DWPose whole-body pose map (`dw_openpose_full`) and keypoints of each frame."""
 
@@ -159,11 +184,14 @@ class DWPosePreprocessor:
                 "detect_face": ("BOOLEAN", {"default": True}),
                 "detect_foot": ("BOOLEAN", {"default": False}),
                 "resolution": ("INT", {"default": 512, "min": 64, "max": 16384, "step": 64,
-                                       "tooltip": "Shorter side of the pose map (sides rounded to 64)"}),
+                                       "tooltip": "Shorter side of the pose map (the frame's aspect ratio is "
+                                                  "kept) and of the image people are detected on"}),
             },
             "optional": {
                 "bbox_detector": ("STRING", {"default": dwpose.DET_FILENAME,
-                                             "tooltip": "YOLOX or RTMDet ONNX: a file name or a path"}),
+                                             "tooltip": "YOLOX or RTMDet ONNX: a file name or a path; None: no "
+                                                        "detector, the whole frame is one person (anime, "
+                                                        "stylised images)"}),
                 "pose_estimator": ("STRING", {"default": dwpose.POSE_FILENAME,
                                               "tooltip": "DWPose/RTMPose SimCC ONNX: a file name or a path"}),
                 "style": (list(STYLES), {"default": "controlnet",
@@ -176,10 +204,16 @@ class DWPosePreprocessor:
                                                                     "ControlNet (as comfyui_controlnet_aux)"}),
                 "detect_at_input_size": ("BOOLEAN", {"default": False,
                                                      "tooltip": "Detect on the frame at its own size (more "
-                                                                "precise for small hands; slower)"}),
+                                                                "precise for small hands; slower), as "
+                                                                "comfyui_controlnet_aux does"}),
                 "tracking": ("BOOLEAN", {"default": False,
                                          "tooltip": "The frames are one video: keep identities (track_id), "
                                                     f"run the person detector every {dwpose.DET_EVERY} frames"}),
+                "fallback_whole_image": ("BOOLEAN", {"default": False,
+                                                     "tooltip": "A frame with nobody found gives a person the "
+                                                                "size of the frame, as the DWPose reference "
+                                                                "does (off: a black map and no people, as "
+                                                                "comfyui_controlnet_aux)"}),
             },
         }
 
@@ -190,16 +224,18 @@ class DWPosePreprocessor:
 
     def estimate_pose(self, image, detect_body=True, detect_hand=True, detect_face=True, detect_foot=False,
                       resolution=512, bbox_detector=None, pose_estimator=None, style="controlnet",
-                      scale_stick_for_xinsr_cn=False, detect_at_input_size=False, tracking=False):
+                      scale_stick_for_xinsr_cn=False, detect_at_input_size=False, tracking=False,
+                      fallback_whole_image=False):
         check_image(image)
-        xinsir = scale_stick_for_xinsr_cn in (True, "enable")  # comfyui_controlnet_aux's widget says "enable"
-        options = dwpose.PoseMapOptions(include_body=detect_body, include_hand=detect_hand,
-                                        include_face=detect_face, include_foot=detect_foot, style=style,
-                                        scale_stick_for_xinsr_cn=xinsir)
+        parts = dict(include_body=switched_on(detect_body), include_hand=switched_on(detect_hand),
+                     include_face=switched_on(detect_face), include_foot=switched_on(detect_foot))
+        options = dwpose.PoseMapOptions(**parts, style=style,
+                                        scale_stick_for_xinsr_cn=switched_on(scale_stick_for_xinsr_cn))
         detector = get_detector(bbox_detector, pose_estimator)
         check_interrupted, advance = _comfy_hooks(len(image))
         height, width = image.shape[1:3]
         detect_resolution = None if detect_at_input_size else resolution
+        fallback = switched_on(fallback_whole_image)
 
         def frames():  # converted one at a time, Cancel checked before each
             for frame in image:
@@ -207,16 +243,20 @@ class DWPosePreprocessor:
                 yield frame_to_uint8(frame)
 
         if tracking:
-            results = ((f.pose_map, f.poses) for f in detector.track(frames(), detect_resolution=detect_resolution,
-                                                                     image_resolution=resolution, options=options))
+            tracker = dwpose.VideoTracker(detector, dwpose.TrackingOptions(fallback_whole_image=fallback),
+                                          detect_resolution=detect_resolution, image_resolution=resolution,
+                                          options=options)
+            found = (result.poses for result in tracker.track(frames()))
         else:
-            results = (detector.annotate(frame, detect_resolution, resolution, options=options) for frame in frames())
+            found = (detector.detect(frame, detect_resolution=detect_resolution, fallback_whole_image=fallback)
+                     for frame in frames())
         pose_maps, keypoints = [], []
-        for pose_map, poses in results:
-            pose_maps.append(pose_map)
-            keypoints.append(poses.to_pose_keypoint(width, height, detect_hand, detect_face))
+        for poses in found:
+            pose_maps.append(pose_map(poses, options, height, width, resolution))
+            keypoints.append(poses.to_pose_keypoint(width, height, **parts))
             advance()
-        return (frames_to_image(pose_maps), keypoints)
+        return {"ui": {"openpose_json": [json.dumps(keypoints, indent=4)]},
+                "result": (frames_to_image(pose_maps), keypoints)}
 
 
 NODE_CLASS_MAPPINGS = {"DWPoseAnnotator": DWPosePreprocessor}

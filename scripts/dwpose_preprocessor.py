@@ -60,18 +60,13 @@ def dwpose_module():
 
 def resize_with_pad(image, resolution: int):
     """sd-webui-controlnet's preprocessor resize: shorter side scaled to `resolution` (each side
-    round(side * k); cubic up, area down), then edge-padded at the bottom and right to multiples of 64.
-    Returns the padded image and the (height, width) to crop the result back to."""
-    import cv2
+    round(side * k); cubic up, area down: the library's resize_keeping_aspect), then edge-padded at the
+    bottom and right to multiples of 64. Returns the padded image and the (height, width) to crop the
+    result back to."""
     import numpy as np
 
-    height, width = image.shape[:2]
-    k = float(resolution) / float(min(height, width))
-    target_h, target_w = int(np.round(height * k)), int(np.round(width * k))
-    if target_h < 1 or target_w < 1:
-        raise ValueError(f"resolution {resolution} turns a {width}x{height} image into {target_w}x{target_h}")
-    interpolation = cv2.INTER_CUBIC if k > 1 else cv2.INTER_AREA
-    resized = cv2.resize(image, (target_w, target_h), interpolation=interpolation)
+    resized = dwpose_module().resize_keeping_aspect(image, resolution)
+    target_h, target_w = resized.shape[:2]
     pad_h, pad_w = -target_h % 64, -target_w % 64
     padded = np.pad(resized, [[0, pad_h], [0, pad_w], [0, 0]], mode="edge")
     return np.ascontiguousarray(padded), (target_h, target_w)

@@ -1,8 +1,13 @@
 """The ComfyUI custom node in comfyui/, loaded and called the way ComfyUI does (ComfyUI itself is not needed).
 
-ComfyUI imports custom_nodes/<folder>/__init__.py under the folder's name, reads NODE_CLASS_MAPPINGS,
-asks the class for INPUT_TYPES, instantiates it and calls its FUNCTION with keyword arguments: IMAGE
-is a float tensor [B, H, W, C] in 0..1 (LoadImage makes it as uint8 pixels / 255).
+ComfyUI (v0.3.x nodes.py, load_custom_node) imports custom_nodes/<folder>/__init__.py under the folder's
+path with its dots replaced by "_x_", reads NODE_CLASS_MAPPINGS, asks the class for INPUT_TYPES,
+instantiates it and calls its FUNCTION with keyword arguments: IMAGE is a float tensor [B, H, W, C] in 0..1
+(LoadImage makes it as uint8 pixels / 255); a dict returned gives its "result" as the outputs and its "ui"
+to the front end and /history (execution.py, get_output_data). The semantics are those of
+comfyui_controlnet_aux's DWPose Estimator, read from its code (1.1.5, commit e8b689a): node_wrappers/dwpose.py,
+utils.py common_annotator_call, src/custom_controlnet_aux/dwpose/__init__.py DwposeDetector.__call__ and
+util.py resize_image_with_pad.
 
 Stand-in models (the crowd detector, which finds the six CROWD_BOXES_416 people in any image, and a random
 pose model) and the synthetic crowd image: no ../shared needed.
@@ -13,14 +18,17 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
 import sys
 import types
+
+import cv2
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from annotator.dwpose import DWposeDetector
+from annotator.dwpose import DWposeDetector, draw_poses
 from conftest import CROWD_BOXES_416, REPO
 
 torch = pytest.importorskip("torch")
@@ -32,8 +40,9 @@ FOLDER = "dwpose_annotator"  # the name of the symlink in custom_nodes
 
 
 def load_custom_node(module_path):
-    """What ComfyUI's nodes.load_custom_node does with a custom node folder."""
-    module_name = os.path.basename(module_path)
+    """What ComfyUI's nodes.load_custom_node does with a custom node folder: its __init__.py as a module named
+    after the folder's path with "." replaced by "_x_", put in sys.modules before it runs."""
+    module_name = str(module_path).replace(".", "_x_")
     spec = importlib.util.spec_from_file_location(module_name, os.path.join(module_path, "__init__.py"))
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
@@ -69,11 +78,10 @@ def foreign_annotator():
 def node_module(custom_nodes, foreign_annotator):
     with pytest.MonkeyPatch.context() as mp:
         mp.setitem(sys.modules, "annotator", foreign_annotator)  # present while ComfyUI loads our node
-        mp.delitem(sys.modules, FOLDER, raising=False)
         module = load_custom_node(str(custom_nodes / FOLDER))
     yield module
-    sys.modules.pop(FOLDER, None)
-    sys.modules.pop(FOLDER + ".nodes", None)
+    sys.modules.pop(module.__name__, None)
+    sys.modules.pop(module.__name__ + ".nodes", None)
 
 
 @pytest.fixture(scope="module")
@@ -115,9 +123,29 @@ def call_node(node_class, **widgets):
     inputs.update(widgets)
     missing = set(input_types["required"]) - set(inputs)
     assert not missing, f"required inputs not given: {missing}"
-    result = getattr(node_class(), node_class.FUNCTION)(**inputs)
+    returned = getattr(node_class(), node_class.FUNCTION)(**inputs)
+    result = returned["result"] if isinstance(returned, dict) else returned  # ComfyUI's get_output_data
     assert isinstance(result, tuple) and len(result) == len(node_class.RETURN_TYPES)
     return result
+
+
+def aux_size(height, width, resolution):
+    """comfyui_controlnet_aux's map size (util.py resize_image_with_pad, the pad removed): shorter side
+    `resolution`, each side int(np.round(side * k))."""
+    k = resolution / min(height, width)
+    return int(np.round(height * k)), int(np.round(width * k))
+
+
+def expected_map(reference, frame, resolution, **options):
+    """Our map of `frame` at comfyui_controlnet_aux's size: detected after ControlNet's resize, drawn there,
+    resized with INTER_LINEAR (nobody found: nobody drawn)."""
+    poses = reference.detect(frame, detect_resolution=resolution, fallback_whole_image=False)
+    height, width = aux_size(*frame.shape[:2], resolution)
+    return cv2.resize(draw_poses(poses, **options), (width, height), interpolation=cv2.INTER_LINEAR), poses
+
+
+def as_uint8(pose_image) -> np.ndarray:
+    return np.rint(pose_image.numpy() * 255).astype(np.uint8)
 
 
 def test_node_is_registered_as_comfyui_expects(node_module, node_class):
@@ -151,15 +179,16 @@ def test_batch_gives_pose_maps_and_keypoints(node_class, weights, reference, fra
     pose_images, pose_keypoint = call_node(node_class, image=image, **weights)
 
     height, width = frames[0].shape[:2]
-    expected = [reference.annotate(frame, detect_resolution=512, image_resolution=512) for frame in frames]
+    expected = [expected_map(reference, frame, 512) for frame in frames]
     out_h, out_w = expected[0][0].shape[:2]
-    assert min(out_h, out_w) == 512 and out_w > out_h  # landscape frames, shorter side 512
+    # comfyui_controlnet_aux's size: the 832x624 frame's aspect ratio kept (683x512, not 704x512)
+    assert (out_h, out_w) == aux_size(height, width, 512) == (512, 683)
     assert isinstance(pose_images, torch.Tensor) and pose_images.dtype == torch.float32
     assert tuple(pose_images.shape) == (len(frames), out_h, out_w, 3)
     assert pose_images.min() >= 0 and pose_images.max() <= 1
     # Pixel-exact: the node's IMAGE is our pose map / 255 (the input survived the float round trip).
     for pose_image, (pose_map, _) in zip(pose_images, expected):
-        assert np.array_equal(np.rint(pose_image.numpy() * 255).astype(np.uint8), pose_map)
+        assert np.array_equal(as_uint8(pose_image), pose_map)
     assert not torch.equal(pose_images[0], pose_images[1])
 
     # POSE_KEYPOINT as comfyui_controlnet_aux's DWPose node writes it (node_wrappers/dwpose.py,
@@ -172,7 +201,7 @@ def test_batch_gives_pose_maps_and_keypoints(node_class, weights, reference, fra
         for person, theirs in zip(frame_json["people"], in_input["people"]):
             ours = np.reshape(person["pose_keypoints_2d"], (18, 3))
             detect = np.reshape(theirs["pose_keypoints_2d"], (18, 3))
-            np.testing.assert_allclose(ours[:, :2], detect[:, :2] * [width / out_w, height / out_h])
+            np.testing.assert_allclose(ours[:, :2], detect[:, :2] * [width / poses.width, height / poses.height])
             assert (ours[:, 2] == detect[:, 2]).all()
         assert len(frame_json["people"]) == len(poses) == len(CROWD_BOXES_416)  # everyone the stand-in finds
         for person in frame_json["people"]:
@@ -192,11 +221,10 @@ def test_parts_and_resolution_widgets(node_class, weights, reference, frames):
     image = as_comfy_image(frames[:1])
     pose_images, pose_keypoint = call_node(node_class, image=image, detect_hand=False, detect_face=False,
                                            resolution=256, **weights)
-    body_only, poses = reference.annotate(frames[0], detect_resolution=256, image_resolution=256,
-                                          include_hand=False, include_face=False)
-    assert tuple(pose_images.shape) == (1, *body_only.shape)
-    assert np.array_equal(np.rint(pose_images[0].numpy() * 255).astype(np.uint8), body_only)
-    full, _ = reference.annotate(frames[0], detect_resolution=256, image_resolution=256)
+    body_only, poses = expected_map(reference, frames[0], 256, include_hand=False, include_face=False)
+    assert tuple(pose_images.shape) == (1, *body_only.shape) == (1, 256, 341, 3)
+    assert np.array_equal(as_uint8(pose_images[0]), body_only)
+    full, _ = expected_map(reference, frames[0], 256)
     assert not np.array_equal(body_only, full)
     # Switched-off parts are None in POSE_KEYPOINT; the body is reported, in pixels of the input frame.
     (frame_json,) = pose_keypoint
@@ -214,8 +242,8 @@ def test_default_weight_names_are_looked_up_like_the_package_does(node_class, we
     shutil.copy(weights["pose_estimator"], tmp_path / "dw-ll_ucoco_384.onnx")
     monkeypatch.setenv("DWPOSE_CKPTS", str(tmp_path))
     pose_images, _ = call_node(node_class, image=as_comfy_image(frames[:1]))
-    pose_map, _ = reference.annotate(frames[0])
-    assert np.array_equal(np.rint(pose_images[0].numpy() * 255).astype(np.uint8), pose_map)
+    pose_map, _ = expected_map(reference, frames[0], 512)
+    assert np.array_equal(as_uint8(pose_images[0]), pose_map)
 
 
 def test_grey_and_rgba_images(node_class, weights, reference, frames):
@@ -224,8 +252,8 @@ def test_grey_and_rgba_images(node_class, weights, reference, frames):
     rgba = np.concatenate([rgb, np.full(rgb.shape[:2] + (1,), 255, np.uint8)], axis=-1)
     for frame, same_as in ((grey, grey), (rgba, rgb)):
         pose_images, _ = call_node(node_class, image=as_comfy_image([frame]), resolution=128, **weights)
-        pose_map, _ = reference.annotate(same_as, detect_resolution=128, image_resolution=128)
-        assert np.array_equal(np.rint(pose_images[0].numpy() * 255).astype(np.uint8), pose_map)
+        pose_map, _ = expected_map(reference, same_as, 128)
+        assert np.array_equal(as_uint8(pose_images[0]), pose_map)
 
 
 @pytest.mark.parametrize("bad", [
@@ -243,7 +271,8 @@ def test_copied_node_folder_uses_the_installed_package(node_class, weights, fram
     # A copy (not a symlink) has no annotator/ beside it: an installed (here: importable) package is used.
     copy = tmp_path / "custom_nodes" / "copied_dwpose_node"
     shutil.copytree(REPO / "comfyui", copy, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("copied_dwpose_node", "copied_dwpose_node.nodes"):  # removed again after the test
+    loaded_as = str(copy).replace(".", "_x_")
+    for name in (loaded_as, loaded_as + ".nodes"):  # removed again after the test
         monkeypatch.setitem(sys.modules, name, None)
         del sys.modules[name]
     module = load_custom_node(str(copy))
@@ -260,7 +289,7 @@ def test_copied_node_folder_uses_the_installed_package(node_class, weights, fram
     # (an editable install also adds a path-hook entry for its namespace package `annotator`)
     monkeypatch.setattr(sys, "path", [p for p in sys.path if os.path.realpath(p or ".") != str(REPO.resolve())
                                       and "__editable__" not in p])
-    for name in ("copied_dwpose_node", "copied_dwpose_node.nodes"):
+    for name in (loaded_as, loaded_as + ".nodes"):
         sys.modules.pop(name, None)
     with pytest.raises(ImportError, match="dwpose-annotator not found.*symlink"):
         load_custom_node(str(copy))
@@ -315,13 +344,19 @@ def test_style_xinsir_and_input_size_widgets(node_class, weights, reference, fra
     for widgets, options in (({"style": "sd-webui-controlnet"}, {"style": "sd-webui-controlnet"}),
                              ({"scale_stick_for_xinsr_cn": "enable"}, {"scale_stick_for_xinsr_cn": True})):
         pose_images, _ = call_node(node_class, image=image, resolution=1024, **widgets, **weights)
-        expected, _ = reference.annotate(frames[0], 1024, 1024, **options)
-        assert np.array_equal(np.rint(pose_images[0].numpy() * 255).astype(np.uint8), expected), widgets
-    pose_images, pose_keypoint = call_node(node_class, image=image, resolution=256, detect_at_input_size=True,
-                                           **weights)
-    expected, poses = reference.annotate(frames[0], None, 256)
-    assert np.array_equal(np.rint(pose_images[0].numpy() * 255).astype(np.uint8), expected)
-    assert pose_keypoint[0]["people"][0]["pose_keypoints_2d"] == poses.to_openpose_json()["people"][0]["pose_keypoints_2d"]
+        expected, _ = expected_map(reference, frames[0], 1024, **options)
+        assert np.array_equal(as_uint8(pose_images[0]), expected), widgets
+    # Detected at the frame's size: drawn there and shrunk as comfyui_controlnet_aux shrinks (INTER_AREA),
+    # or enlarged as it enlarges (INTER_CUBIC)
+    for resolution, interpolation in ((256, cv2.INTER_AREA), (1024, cv2.INTER_CUBIC)):
+        pose_images, pose_keypoint = call_node(node_class, image=image, resolution=resolution,
+                                               detect_at_input_size=True, **weights)
+        poses = reference.detect(frames[0])
+        height, width = aux_size(*frames[0].shape[:2], resolution)
+        expected = cv2.resize(draw_poses(poses), (width, height), interpolation=interpolation)
+        assert np.array_equal(as_uint8(pose_images[0]), expected), resolution
+        assert pose_keypoint[0]["people"][0]["pose_keypoints_2d"] == \
+            poses.to_openpose_json()["people"][0]["pose_keypoints_2d"]
 
 
 def test_tracking_switch_gives_the_librarys_tracked_maps_and_ids(node_class, weights, reference, frames):
@@ -332,8 +367,10 @@ def test_tracking_switch_gives_the_librarys_tracked_maps_and_ids(node_class, wei
                                            **weights)
     expected = list(reference.track(clip, detect_resolution=256, image_resolution=256))
     assert tuple(pose_images.shape[:1]) == (4,)
+    height, width = aux_size(*clip[0].shape[:2], 256)
     for pose_image, frame_json, result in zip(pose_images, pose_keypoint, expected):
-        assert np.array_equal(np.rint(pose_image.numpy() * 255).astype(np.uint8), result.pose_map)
+        expected_image = cv2.resize(draw_poses(result.poses), (width, height), interpolation=cv2.INTER_LINEAR)
+        assert np.array_equal(as_uint8(pose_image), expected_image)
         assert [p["track_id"] for p in frame_json["people"]] == result.poses.track_ids.tolist()
 
 
@@ -349,3 +386,87 @@ def test_comfyuis_gpu_is_preferred_through_its_torch(node_module, monkeypatch):
         monkeypatch.setitem(sys.modules, "comfy", comfy)
         monkeypatch.setitem(sys.modules, "comfy.model_management", comfy.model_management)
         assert nodes.comfy_torch_device() == expected
+
+
+# ---------------------------------------------------------------- installed as ComfyUI users install nodes
+
+def repository_copy(target):
+    """The repository as `git clone` gives it (ComfyUI-Manager's "Install via Git URL", comfy-cli): its
+    tracked files, and the new ones git does not ignore, copied to `target`."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                                capture_output=True, text=True, check=True).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError) as err:
+        pytest.skip(f"needs git and a git checkout: {err}")
+    for relative in listed:
+        if (REPO / relative).is_file():
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / relative, target / relative)
+    return target
+
+
+def test_a_clone_in_custom_nodes_loads_the_node(tmp_path, weights, reference, frames, monkeypatch,
+                                                foreign_annotator):
+    clone = repository_copy(tmp_path / "ComfyUI" / "custom_nodes" / "dwpose-annotator")
+    assert (clone / "requirements.txt").is_file()  # what ComfyUI-Manager installs
+    (clone / "annotator" / "ckpts" / "yolox_l.onnx").write_bytes(open(weights["bbox_detector"], "rb").read())
+    (clone / "annotator" / "ckpts" / "dw-ll_ucoco_384.onnx").write_bytes(open(weights["pose_estimator"], "rb").read())
+    monkeypatch.delenv("DWPOSE_CKPTS", raising=False)
+    monkeypatch.setitem(sys.modules, "annotator", foreign_annotator)
+    module = load_custom_node(str(clone))
+    try:
+        node = module.NODE_CLASS_MAPPINGS[NODE_ID]
+        assert module.NODE_DISPLAY_NAME_MAPPINGS[NODE_ID] == "DWPose Estimator (dwpose-annotator)"
+        nodes = sys.modules[module.__name__ + ".comfyui.nodes"]
+        assert os.path.realpath(nodes.dwpose.__file__) == os.path.realpath(clone / "annotator" / "dwpose" / "__init__.py")
+        pose_images, pose_keypoint = call_node(node, image=as_comfy_image(frames[:1]), resolution=128)
+        expected, poses = expected_map(reference, frames[0], 128)  # the default file names, from annotator/ckpts
+        assert np.array_equal(as_uint8(pose_images[0]), expected) and len(pose_keypoint[0]["people"]) == len(poses)
+    finally:
+        for name in [n for n in sys.modules if n == module.__name__ or n.startswith(module.__name__ + ".")]:
+            del sys.modules[name]
+
+
+# ---------------------------------------------------------------- as comfyui_controlnet_aux's node behaves
+
+def test_a_frame_with_nobody_gives_a_black_map_and_no_people(node_class, empty_yolox, weights, frames):
+    image = as_comfy_image(frames[:1])
+    pose_images, pose_keypoint = call_node(node_class, image=image, bbox_detector=str(empty_yolox),
+                                           pose_estimator=weights["pose_estimator"], resolution=128)
+    assert not pose_images.any() and pose_keypoint[0]["people"] == []
+    assert tuple(pose_images.shape[1:3]) == aux_size(*frames[0].shape[:2], 128)
+    # fallback_whole_image: the DWPose reference's whole-frame person instead
+    _, with_fallback = call_node(node_class, image=image, bbox_detector=str(empty_yolox),
+                                 pose_estimator=weights["pose_estimator"], resolution=128, fallback_whole_image=True)
+    assert len(with_fallback[0]["people"]) == 1
+
+
+def test_bbox_detector_none_takes_the_whole_frame_as_one_person(node_class, weights, frames):
+    image = as_comfy_image(frames[:1])
+    _, pose_keypoint = call_node(node_class, image=image, bbox_detector="None",
+                                 pose_estimator=weights["pose_estimator"], resolution=128)
+    whole = DWposeDetector("none", weights["pose_estimator"]).detect(frames[0], detect_resolution=128)
+    height, width = frames[0].shape[:2]
+    assert len(pose_keypoint[0]["people"]) == 1 and len(whole) == 1
+    np.testing.assert_array_equal(whole.boxes[0], [0, 0, whole.width, whole.height])
+    assert pose_keypoint[0] == whole.to_pose_keypoint(width, height)
+
+
+def test_switched_off_body_is_zeros_and_feet_come_when_asked(node_class, weights, frames):
+    """comfyui_controlnet_aux writes BodyResult([None] * 18) when detect_body is off: 18 x [0, 0, 0]."""
+    image = as_comfy_image(frames[:1])
+    _, without_body = call_node(node_class, image=image, detect_body=False, resolution=128, **weights)
+    _, with_feet = call_node(node_class, image=image, detect_foot=True, resolution=128, **weights)
+    _, default = call_node(node_class, image=image, resolution=128, **weights)
+    for person in without_body[0]["people"]:
+        assert person["pose_keypoints_2d"] == [0.0] * 54 and person["face_keypoints_2d"] is not None
+    assert all("foot_keypoints_2d" not in person for person in default[0]["people"])
+    feet = [person["foot_keypoints_2d"] for person in with_feet[0]["people"]]
+    assert any(f is not None for f in feet) and all(f is None or len(f) == 6 * 3 for f in feet)
+
+
+def test_the_keypoints_are_shown_in_the_ui_as_comfyui_controlnet_aux_shows_them(node_class, weights, frames):
+    inputs = dict(image=as_comfy_image(frames), resolution=128, **weights)
+    returned = node_class().estimate_pose(**inputs)
+    images, keypoints = returned["result"]
+    assert returned["ui"] == {"openpose_json": [json.dumps(keypoints, indent=4)]}

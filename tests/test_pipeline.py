@@ -86,3 +86,12 @@ def test_tracking_options_are_checked_when_made():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="det_every"):
             TrackingOptions(det_every=bad)
+
+
+def test_no_person_detector_takes_the_whole_image_as_one_person(marker_pose, crowd_image):
+    for spelling in ("none", "None", " NONE "):
+        detector = DWposeDetector(spelling, marker_pose)
+        poses = detector.detect(crowd_image)
+        assert len(poses) == 1 and poses.box_scores[0] == 1
+        np.testing.assert_array_equal(poses.boxes[0], [0, 0, 832, 624])
+        same_poses(poses, detector.estimate_poses(crowd_image, [[0, 0, 832, 624]]))

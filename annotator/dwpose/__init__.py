@@ -25,7 +25,8 @@ import importlib
 
 from .errors import (DWposeError, EvaluationError, ImageError, MissingDependencyError, PrecisionFallbackWarning,
                      ProviderFallbackWarning, UnsupportedModelError, VideoError, WeightsError)
-from .images import HWC3, check_size, load_image
+from .images import HWC3, check_size, load_image, resize_keeping_aspect, resize_pose_map
+from .models import NO_DETECTOR
 from .pipeline import DWposeDetector
 from .poses import Poses
 from .render import STYLES, PoseMapOptions, draw_poses
@@ -41,11 +42,11 @@ _LAZY = {"PoseAnnotator": "ray", "Job": "batch", "collect_items": "batch", "run_
          "evaluate": "evaluation", "predict": "evaluation"}
 
 __all__ = ["DET_EVERY", "DET_FILENAME", "DWposeDetector", "DWposeError", "EvaluationError", "HF_REPO_ID", "HWC3",
-           "ImageError", "MissingDependencyError", "POSE_FILENAME", "PoseMapOptions", "Poses",
+           "ImageError", "MissingDependencyError", "NO_DETECTOR", "POSE_FILENAME", "PoseMapOptions", "Poses",
            "PrecisionFallbackWarning", "ProviderFallbackWarning", "STYLES", "TrackedFrame", "TrackingOptions",
            "UnsupportedModelError", "VideoError", "VideoTracker", "VideoWriter", "WeightsError", "align_poses",
-           "check_size", "draw_poses", "load_image", "read_video", "resolve_weights", "torch_gpu",
-           "write_pose_video", *_LAZY]
+           "check_size", "draw_poses", "load_image", "read_video", "resize_keeping_aspect", "resize_pose_map",
+           "resolve_weights", "torch_gpu", "write_pose_video", *_LAZY]
 
 
 def __getattr__(name: str):

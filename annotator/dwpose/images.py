@@ -148,11 +148,34 @@ def resize_for_detection(rgb: np.ndarray, detect_resolution: int | None) -> np.n
     return rgb if detect_resolution is None else resize_image(rgb, detect_resolution)
 
 
-def resize_pose_map(canvas: np.ndarray, height: int, width: int, image_resolution: int) -> np.ndarray:
+def resize_pose_map(canvas: np.ndarray, height: int, width: int, image_resolution: int,
+                    keep_aspect: bool = False) -> np.ndarray:
     """A pose map drawn at the detection size, resized (INTER_LINEAR) to the size that ControlNet's rule gives a
-    height x width image at `image_resolution` (resized_shape)."""
-    out_h, out_w = resized_shape(height, width, image_resolution)
+    height x width image at `image_resolution` (resized_shape: sides of multiples of 64), or with
+    `keep_aspect` the size that keeps its aspect ratio (aspect_kept_shape, as comfyui_controlnet_aux does)."""
+    out_h, out_w = (aspect_kept_shape if keep_aspect else resized_shape)(height, width, image_resolution)
     return cv2.resize(canvas, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
+
+
+def aspect_kept_shape(height: int, width: int, resolution: int) -> tuple[int, int]:
+    """(H, W) with the shorter side `resolution` and the aspect ratio kept: each side round(side * k), as the web
+    UIs and comfyui_controlnet_aux size their maps."""
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 1:
+        raise ValueError(f"resolution must be a positive integer, got {resolution!r}")
+    k = float(resolution) / float(min(height, width))
+    new_h, new_w = int(np.round(height * k)), int(np.round(width * k))
+    if new_h < 1 or new_w < 1 or new_h * new_w > MAX_PIXELS:
+        raise ValueError(f"resolution {resolution} turns a {width}x{height} image into {new_w}x{new_h}")
+    return new_h, new_w
+
+
+def resize_keeping_aspect(image: np.ndarray, resolution: int) -> np.ndarray:
+    """The web UIs' and comfyui_controlnet_aux's resize (their resize_image_with_pad before the padding): to
+    aspect_kept_shape, INTER_CUBIC when enlarging, INTER_AREA when shrinking."""
+    height, width = image.shape[:2]
+    new_h, new_w = aspect_kept_shape(height, width, resolution)
+    enlarging = float(resolution) / float(min(height, width)) > 1
+    return cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_CUBIC if enlarging else cv2.INTER_AREA)
 
 
 def resize_image(input_image: np.ndarray, resolution: int) -> np.ndarray:

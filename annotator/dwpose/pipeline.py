@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from .images import HWC3, resize_for_detection, resize_pose_map
-from .models import load_person_detector, load_pose_model
+from .models import WholeImage, load_person_detector, load_pose_model, means_whole_image
 from .poses import Poses
 from .render import PoseMapOptions, draw_poses
 from .runtime import choose_runtime
@@ -51,7 +51,8 @@ class DWposeDetector:
     ):
         """`det_model`, `pose_model`: ONNX files, each a path or a file name (see weights.resolve_weights);
         None means yolox_l.onnx and dw-ll_ucoco_384.onnx, looked up in $DWPOSE_CKPTS, `search_dirs`,
-        annotator/ckpts, then the Hugging Face repo yzd-v/DWPose.
+        annotator/ckpts, then the Hugging Face repo yzd-v/DWPose. det_model="none": no person detector,
+        the whole image is one person (for anime and stylised images where person detectors fail).
 
         `providers`: onnxruntime providers; when given they always run the models. `precision`: "fp32"
         (default) gives the reference's keypoints; the fast modes "bf16" (OpenVINO on CPUs with AMX /
@@ -68,13 +69,14 @@ class DWposeDetector:
         Raises WeightsError for a missing or wrong weight file, ValueError for a bad option, and
         MissingDependencyError (an ImportError) when the backend asked for is not installed.
         """
-        det_path = resolve_weights(det_model, DET_FILENAME, search_dirs=search_dirs)
+        whole_image = means_whole_image(det_model)
+        det_path = None if whole_image else resolve_weights(det_model, DET_FILENAME, search_dirs=search_dirs)
         pose_path = resolve_weights(pose_model, POSE_FILENAME, search_dirs=search_dirs)
         runtime = choose_runtime(providers, precision, backend, device)
-        self._made_with = dict(det_model=det_path, pose_model=pose_path, precision=runtime.precision,
-                               backend=runtime.backend, fallback_whole_image=fallback_whole_image,
-                               det_threshold=det_threshold)  # for to()
-        self.detector = load_person_detector(det_path, runtime, det_threshold)
+        self._made_with = dict(det_model=det_model if whole_image else det_path, pose_model=pose_path,
+                               precision=runtime.precision, backend=runtime.backend,
+                               fallback_whole_image=fallback_whole_image, det_threshold=det_threshold)  # for to()
+        self.detector = WholeImage() if whole_image else load_person_detector(det_path, runtime, det_threshold)
         self.pose_model = load_pose_model(pose_path, runtime)
         self.runtime = runtime
         self.fallback_whole_image = fallback_whole_image

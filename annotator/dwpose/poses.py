@@ -91,10 +91,10 @@ class Poses:
         openpose_json.save_openpose_json(self, path, threshold)
 
     def to_pose_keypoint(self, width: int | None = None, height: int | None = None, include_hand: bool = True,
-                         include_face: bool = True) -> dict:
+                         include_face: bool = True, include_body: bool = True, include_foot: bool = False) -> dict:
         """comfyui_controlnet_aux's POSE_KEYPOINT frame, in pixels of a width x height frame (default: this
-        image's size); see formats/comfyui.py."""
-        return comfyui.to_pose_keypoint(self, width, height, include_hand, include_face)
+        image's size), the parts switched off left out as its node leaves them out; see formats/comfyui.py."""
+        return comfyui.to_pose_keypoint(self, width, height, include_hand, include_face, include_body, include_foot)
 
     def to_pose_dict(self, layout: str = "mimicmotion") -> dict:
         """The normalised pose dict of DWPose-based video pipelines: layout "mimicmotion" or "easy-dwpose";

@@ -20,10 +20,7 @@ def to_openpose_json(poses, threshold: float = THRESHOLD) -> dict:
     visible = poses.visible(threshold)
 
     def flat(person: int, part) -> list[float]:
-        values = []
-        for (x, y), shown in zip(poses.exact_keypoints[person, part], visible[person, part]):
-            values += [float(x), float(y), 1.0] if shown else [0.0, 0.0, 0.0]
-        return values
+        return triplets(poses.exact_keypoints[person, part], visible[person, part])
 
     people = []
     for n in range(len(poses)):
@@ -40,6 +37,14 @@ def to_openpose_json(poses, threshold: float = THRESHOLD) -> dict:
             person["track_id"] = int(poses.track_ids[n])
         people.append(person)
     return {"people": people, "animals": [], "canvas_width": poses.width, "canvas_height": poses.height}
+
+
+def triplets(points, shown) -> list[float]:
+    """[x, y, 1] for each shown point and [0, 0, 0] for each hidden one, flattened, as floats."""
+    values = []
+    for (x, y), visible in zip(points, shown):
+        values += [float(x), float(y), 1.0] if visible else [0.0, 0.0, 0.0]
+    return values
 
 
 def save_openpose_json(poses, path: str | os.PathLike, threshold: float = THRESHOLD) -> None:

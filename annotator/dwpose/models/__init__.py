@@ -1,5 +1,6 @@
-"""The models, one file each: the person detectors (yolox.py, rtmdet.py, what they share in detection.py)
-and the SimCC pose model (rtmpose.py); here, how a model file becomes one of them.
+"""The models, one file each: the person detectors (yolox.py, rtmdet.py, what they share in detection.py;
+whole_image.py: none, the whole image as one person) and the SimCC pose model (rtmpose.py); here, how a
+model file becomes one of them.
 
 The kind of a file is told from its graph's inputs and outputs, never from its name.
 """
@@ -16,10 +17,11 @@ from ..weights import DET_KIND, POSE_KIND
 from .detection import PersonDetector, letterbox, nms
 from .rtmdet import RTMDet
 from .rtmpose import RTMPose
+from .whole_image import NO_DETECTOR, WholeImage, means_whole_image
 from .yolox import YOLOX
 
-__all__ = ["PERSON_DETECTORS", "PersonDetector", "RTMDet", "RTMPose", "YOLOX", "letterbox", "load_person_detector",
-           "load_pose_model", "nms"]
+__all__ = ["NO_DETECTOR", "PERSON_DETECTORS", "PersonDetector", "RTMDet", "RTMPose", "WholeImage", "YOLOX", "letterbox",
+           "load_person_detector", "load_pose_model", "means_whole_image", "nms"]
 
 PERSON_DETECTORS = (RTMDet, YOLOX)  # tried in this order: RTMDet's two named outputs are the stricter test
 
