@@ -1,8 +1,10 @@
-"""Install the runtime dependencies of dwpose-annotator (requirements.txt) into this Python.
+"""Install the runtime dependencies of dwpose-annotator (requirements.txt and INSTALL_PY_ONLY) into this Python.
 
 AUTOMATIC1111 / Forge run this file once per start (`python install.py` with PYTHONPATH set to the web
 UI folder); it then installs with the web UI's own `launch.is_installed` / `launch.run_pip`, so
-`--skip-install` and `INDEX_URL` are honoured. It also runs on its own:
+`--skip-install` and `INDEX_URL` are honoured. ComfyUI-Manager and comfy-cli run it after they pip-install
+requirements.txt line by line (so only what is safe to install that way is listed there; OpenCV,
+onnxruntime, pillow and onnx are installed here). It also runs on its own:
 
     python install.py [--dry-run]
 
@@ -15,7 +17,10 @@ installed, what was skipped and why. onnxruntime: any installed
 build (onnxruntime, onnxruntime-gpu, -directml, ...) is kept; when none is installed, onnxruntime-gpu
 is chosen if CUDA is available (torch.cuda.is_available() when torch is importable, else an
 `nvidia-smi` that lists a GPU), otherwise onnxruntime. DWPOSE_ONNXRUNTIME=cpu or =gpu overrides that
-choice. `--dry-run` (or DWPOSE_INSTALL_DRY_RUN=1) prints what would be installed and installs nothing.
+choice; a ROCm torch means the CPU build (onnxruntime-gpu is CUDA's). numpy and protobuf are held at their
+installed versions while installing (an OpenCV or onnx wheel would otherwise move them under the host's
+other packages); onnx is installed on its own, and where it cannot be, one line says what is lost.
+`--dry-run` (or DWPOSE_INSTALL_DRY_RUN=1) prints what would be installed and installs nothing.
 """
 
 from __future__ import annotations
@@ -28,10 +33,16 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import NamedTuple, Optional
 
 REQUIREMENTS_FILE = Path(__file__).resolve().parent / "requirements.txt"
+# Installed by this file only, never listed in requirements.txt: a host pip-installing that file as it is would put
+# a second OpenCV or onnxruntime beside the one it has, or replace its pillow-simd.
+INSTALL_PY_ONLY = ("opencv-python-headless>=4.7", "onnxruntime>=1.16", "onnx>=1.14", "pillow>=9.1")
+# Kept at their installed versions while installing (pip constraints), unless they are what is installed.
+HELD = ("numpy", "protobuf")
 TAG = "[dwpose-annotator]"
 TRUTHY = {"1", "true", "yes", "on"}
 
@@ -80,16 +91,25 @@ def normalize(name: str) -> str:
 
 def read_requirements(path: Path = REQUIREMENTS_FILE) -> list[Requirement]:
     """`name` or `name>=version` per line; blank lines and # comments are skipped."""
-    requirements = []
-    for number, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        match = _LINE.match(line)
-        if match is None:
-            raise ValueError(f"{path}:{number}: {raw.strip()!r} is not of the form name or name>=version")
-        requirements.append(Requirement(normalize(match.group(1)), match.group(2)))
-    return requirements
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [parsed for number, raw in enumerate(lines, start=1)
+            if (parsed := parse_requirement(raw, f"{path}:{number}")) is not None]
+
+
+def parse_requirement(raw: str, where: str) -> Requirement | None:
+    """One `name` or `name>=version` line (None for a blank or comment line); ValueError naming `where`."""
+    line = raw.split("#", 1)[0].strip()
+    if not line:
+        return None
+    match = _LINE.match(line)
+    if match is None:
+        raise ValueError(f"{where}: {raw.strip()!r} is not of the form name or name>=version")
+    return Requirement(normalize(match.group(1)), match.group(2))
+
+
+def all_requirements() -> list[Requirement]:
+    """What dwpose-annotator needs: requirements.txt, then INSTALL_PY_ONLY."""
+    return read_requirements() + [parse_requirement(line, "INSTALL_PY_ONLY") for line in INSTALL_PY_ONLY]
 
 
 def release(version: str) -> tuple[int, ...]:
@@ -128,7 +148,8 @@ def torch_cuda() -> bool | None:
     except Exception:  # a broken torch install: decide without it
         return None
     try:
-        return bool(torch.cuda.is_available())
+        # ROCm builds answer True too, but onnxruntime-gpu runs on CUDA only.
+        return bool(torch.cuda.is_available()) and not getattr(torch.version, "hip", None)
     except Exception:
         return False
 
@@ -267,7 +288,7 @@ def main(argv=None) -> int:
 
     launch = webui_launch()
     is_installed = launch.is_installed if launch is not None else module_installed
-    requirements = read_requirements()
+    requirements = all_requirements()
     modules = [MODULES.get(r.name, r.name.replace("-", "_")) for r in requirements]
     errors = import_errors([m for m in modules if is_installed(m)])
     pins = host_pins(Path(launch.__file__).resolve().parent if launch is not None else None)
@@ -284,15 +305,57 @@ def main(argv=None) -> int:
     if dry_run:
         print(f"{TAG} would install: {' '.join(planned.specs)}")
         return 0
+    installed, code = install_planned(planned, launch)
+    return report_installed(installed) or code
+
+
+def install_planned(planned: Plan, launch) -> tuple[list, int]:
+    """Install the plan with the host's pip, HELD packages held: the required specs (one by one through the web
+    UI's run_pip, else in one pip call), then each optional one on its own, whose failure only says what is
+    lost. Returns the (spec, module) pairs pip installed and the exit status (1 when a required one failed)."""
+    optional = [pair for pair in planned.install if requirement_name(pair[0]) in OPTIONAL]
+    required = [pair for pair in planned.install if pair not in optional]
+    being_installed = {requirement_name(spec) for spec in planned.specs}
+    held = [f"{name}=={version}" for name in HELD
+            if name not in being_installed and (version := installed_version(name)) is not None]
+    with tempfile.TemporaryDirectory() as folder:
+        constraints = Path(folder) / "constraints.txt"
+        constraints.write_text("".join(line + "\n" for line in held), encoding="utf-8")
+        batches = ([[pair] for pair in required] if launch is not None else [required] if required else []) + \
+            [[pair] for pair in optional]
+        installed, code = [], 0
+        for batch in batches:
+            specs = [spec for spec, _ in batch]
+            if pip_install(specs, constraints, launch):
+                installed += batch
+            elif requirement_name(specs[0]) in OPTIONAL:
+                name = requirement_name(specs[0])
+                print(f"{TAG} could not install {specs[0]}; everything else works, but without {name} {OPTIONAL[name]}")
+            else:
+                print(f"{TAG} pip could not install {' '.join(specs)}")
+                code = 1
+    return installed, code
+
+
+def requirement_name(spec: str) -> str:
+    """The normalised distribution name of a "name>=version" spec."""
+    return normalize(spec.partition(">=")[0])
+
+
+def pip_install(specs: list, constraints: Path, launch) -> bool:
+    """`pip install specs -c constraints` with the web UI's run_pip (which raises when pip fails), or this
+    Python's pip (`-s` for ComfyUI's embedded Python, as ComfyUI-Manager calls it); True when pip succeeded."""
     if launch is not None:
-        for spec in planned.specs:
-            # run_pip goes through a shell: quote the spec so ">=" is not a redirection.
-            launch.run_pip(f'install "{spec}"', f"{spec} for dwpose-annotator")
-        code = 0
-    else:
-        print(f"{TAG} installing: {' '.join(planned.specs)}")
-        code = subprocess.call([sys.executable, "-m", "pip", "install", *planned.specs])
-    return report_installed(planned.install) or code
+        # run_pip goes through a shell: quote every argument so ">=" is not a redirection.
+        arguments = " ".join(f'"{argument}"' for argument in [*specs, "-c", constraints])
+        try:
+            launch.run_pip(f"install {arguments}", f"{' '.join(specs)} for dwpose-annotator")
+        except Exception:  # the web UI's run_pip raises RuntimeError with pip's output
+            return False
+        return True
+    print(f"{TAG} installing: {' '.join(specs)}")
+    embedded = ["-s"] if "python_embeded" in sys.executable else []
+    return subprocess.call([sys.executable, *embedded, "-m", "pip", "install", *specs, "-c", str(constraints)]) == 0
 
 
 def report_installed(installed) -> int:

@@ -32,7 +32,7 @@ def load_install():
     return module
 
 
-def test_requirements_txt_agrees_with_pyproject():
+def test_requirements_agree_with_pyproject():
     install = load_install()
     dependencies = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     from_pyproject = []
@@ -40,8 +40,19 @@ def test_requirements_txt_agrees_with_pyproject():
         name, _, minimum = dependency.replace(" ", "").partition(">=")
         assert install._LINE.match(dependency.replace(" ", "")), f"install.py reads only name>=version: {dependency}"
         from_pyproject.append((install.normalize(name), minimum or None))
-    from_file = [(r.name, r.minimum) for r in install.read_requirements()]
-    assert sorted(from_file) == sorted(from_pyproject)
+    assert sorted((r.name, r.minimum) for r in install.all_requirements()) == sorted(from_pyproject)
+
+
+def test_requirements_txt_lists_only_what_a_host_may_pip_install_line_by_line():
+    """ComfyUI-Manager (manager_core.py execute_install_script) and comfy-cli run `pip install <line>` for each
+    line of requirements.txt, before install.py: a package another distribution can provide (OpenCV's four
+    wheels, onnxruntime's builds, pillow-simd) or one the package can lose (onnx) must not be there."""
+    install = load_install()
+    from_file = install.read_requirements()
+    assert from_file and all(r.minimum for r in from_file)  # lower bounds only: nothing is ever downgraded
+    for requirement in from_file:
+        assert requirement.name not in install.PROVIDERS and requirement.name not in install.OPTIONAL
+        assert not any(requirement.name in builds for builds in install.PROVIDERS.values()), requirement
 
 
 def fake_env(installed: dict):
@@ -64,30 +75,30 @@ def no_cuda_question():
 
 def test_plan_with_everything_installed_is_empty():
     install, is_installed, version_of = fake_env(EVERYTHING)
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == []
+    assert install.plan(install.all_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == []
 
 
 @pytest.mark.parametrize("cuda, package", [(True, "onnxruntime-gpu>=1.16"), (False, "onnxruntime>=1.16")])
 def test_plan_picks_onnxruntime_gpu_only_with_cuda_and_no_onnxruntime(cuda, package):
     installed = {k: v for k, v in EVERYTHING.items() if k != "onnxruntime"}
     install, is_installed, version_of = fake_env(installed)
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=lambda: cuda).specs == [package]
+    assert install.plan(install.all_requirements(), is_installed, version_of, cuda=lambda: cuda).specs == [package]
 
 
 @pytest.mark.parametrize("build", ["onnxruntime-gpu", "onnxruntime-directml"])
 def test_plan_keeps_any_onnxruntime_build_and_upgrades_it_under_its_name(build):
     installed = {k: v for k, v in EVERYTHING.items() if k != "onnxruntime"}
     install, is_installed, version_of = fake_env({**installed, build: "1.18.0"})
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == []
+    assert install.plan(install.all_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == []
     install, is_installed, version_of = fake_env({**installed, build: "1.14.1"})
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == [
+    assert install.plan(install.all_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == [
         f"{build}>=1.16"]
 
 
 def test_plan_accepts_the_webuis_opencv_and_installs_what_is_missing_or_old():
     installed = {k: v for k, v in EVERYTHING.items() if k not in ("opencv-python-headless", "tqdm")}
     install, is_installed, version_of = fake_env({**installed, "opencv-python": "4.8.0.76", "numpy": "1.22.4"})
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == [
+    assert install.plan(install.all_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == [
         "numpy>=1.23", "tqdm>=4.62"]
 
 
@@ -155,7 +166,9 @@ def test_install_under_the_webui_uses_launch(tmp_path):
     done = run_install(cwd=stub.WEBUI_DIR, env_extra=env, pythonpath=[stub.WEBUI_DIR])
     assert done.returncode == 0, done.stderr
     commands = [shlex.split(call["command"]) for call in pip_log(log)]  # run_pip goes through a shell
-    assert commands == [["install", "opencv-python-headless>=4.7"], ["install", "onnxruntime-gpu>=1.16"]]
+    assert [command[:2] for command in commands] == [["install", "opencv-python-headless>=4.7"],
+                                                     ["install", "onnxruntime-gpu>=1.16"]]
+    assert all(command[2] == "-c" and command[3].endswith("constraints.txt") for command in commands)
     assert all("dwpose-annotator" in call["desc"] for call in pip_log(log))
 
     log.unlink()
@@ -177,10 +190,15 @@ def fake_pip(tmp_path):
     folder = tmp_path / "fake_pip"
     (folder / "pip").mkdir(parents=True)
     (folder / "pip" / "__init__.py").write_text("")
-    (folder / "pip" / "__main__.py").write_text(
+    (folder / "pip" / "__main__.py").write_text(  # a constraints file (-c) is recorded by its content
         "import json, os, sys\n"
+        "args = sys.argv[1:]\n"
+        "if '-c' in args:\n"
+        "    args[args.index('-c') + 1] = open(args[args.index('-c') + 1]).read()\n"
         "with open(os.environ['FAKE_PIP_LOG'], 'a') as f:\n"
-        "    f.write(json.dumps(sys.argv[1:]) + '\\n')\n"
+        "    f.write(json.dumps(args) + '\\n')\n"
+        "fails = os.environ.get('FAKE_PIP_FAILS')  # a spec that pip fails to install\n"
+        "sys.exit(1 if fails and fails in args else 0)\n"
     )
     return SimpleNamespace(folder=folder, log=tmp_path / "fake_pip.jsonl")
 
@@ -211,7 +229,11 @@ def test_install_standalone(tmp_path, fake_pip):
 
     done = run_install(cwd=tmp_path, env_extra=env, pythonpath=[fake_pip.folder], prelude=HIDE_TQDM)
     assert done.returncode == 0, done.stderr
-    assert pip_log(fake_pip.log) == [["install", "tqdm>=4.62"]]  # sys.executable -m pip, no shell
+    # sys.executable -m pip, no shell; numpy and protobuf held where they are
+    import importlib.metadata
+
+    held = "".join(f"{name}=={importlib.metadata.version(name)}\n" for name in ("numpy", "protobuf"))
+    assert pip_log(fake_pip.log) == [["install", "tqdm>=4.62", "-c", held]]
 
 
 def test_install_rejects_unknown_arguments(tmp_path):
@@ -223,13 +245,13 @@ def test_install_rejects_unknown_arguments(tmp_path):
 def test_plan_never_fights_a_host_that_pins_protobuf():
     installed = {k: v for k, v in EVERYTHING.items() if k != "onnx"}
     install, is_installed, version_of = fake_env(installed)
-    planned = install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question,
+    planned = install.plan(install.all_requirements(), is_installed, version_of, cuda=no_cuda_question,
                            pins={"protobuf": "3.20.0", "torch": "2.1.2"})
     assert planned.specs == [] and planned.problems == []
     ((spec, why),) = planned.skipped
     assert spec == "onnx>=1.14" and "protobuf==3.20.0" in why and "one person at a time" in why
     # Without a pin, a missing onnx is installed as usual.
-    assert install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == [
+    assert install.plan(install.all_requirements(), is_installed, version_of, cuda=no_cuda_question).specs == [
         "onnx>=1.14"]
 
 
@@ -237,7 +259,7 @@ def test_plan_leaves_a_broken_optional_module_alone_and_reports_a_broken_require
     install, is_installed, version_of = fake_env(EVERYTHING)
     errors = {"onnx": "ImportError: cannot import name 'runtime_version' from 'google.protobuf'",
               "cv2": "ImportError: libGL.so.1: cannot open shared object file"}
-    planned = install.plan(install.read_requirements(), is_installed, version_of, cuda=no_cuda_question,
+    planned = install.plan(install.all_requirements(), is_installed, version_of, cuda=no_cuda_question,
                            errors=errors)
     assert planned.specs == []
     assert [spec for spec, _ in planned.skipped] == ["onnx>=1.14"] and "runtime_version" in planned.skipped[0][1]
@@ -296,3 +318,16 @@ def test_install_reports_what_was_installed_and_whether_it_imports(tmp_path, fak
     done = run_install(cwd=tmp_path, env_extra=env, pythonpath=[fake_pip.folder], prelude=HIDE_TQDM)
     assert done.returncode == 0, done.stderr
     assert f"{TAG} installed tqdm>=4.62" in done.stdout  # the recorder installed nothing, but tqdm is there
+
+
+def test_onnx_is_installed_on_its_own_and_its_failure_only_says_what_is_lost(tmp_path, fake_pip):
+    hide = HIDE_TQDM.replace("if name == 'tqdm':", "if name in ('tqdm', 'onnx'):")
+    env = {"FAKE_PIP_LOG": str(fake_pip.log), "FAKE_PIP_FAILS": "onnx>=1.14"}
+    done = run_install(cwd=tmp_path, env_extra=env, pythonpath=[fake_pip.folder], prelude=hide)
+    assert [args[:2] for args in pip_log(fake_pip.log)] == [["install", "tqdm>=4.62"], ["install", "onnx>=1.14"]]
+    assert done.returncode == 0, done.stdout + done.stderr  # the run goes on: onnx is optional
+    assert "could not install onnx>=1.14; everything else works, but without onnx pose models exported" in done.stdout
+    fake_pip.log.unlink()
+    done = run_install(cwd=tmp_path, env_extra={**env, "FAKE_PIP_FAILS": "tqdm>=4.62"}, pythonpath=[fake_pip.folder],
+                       prelude=hide)
+    assert done.returncode == 1 and "pip could not install tqdm>=4.62" in done.stdout  # a required one failed
