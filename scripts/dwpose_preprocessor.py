@@ -140,11 +140,12 @@ class DWposeModels:
                 self.loads += 1
             return self.detector
 
-    def unload(self) -> bool:
-        """Release the detector and its sessions; True if anything was loaded. With the
-        setting KEEP_LOADED on, the models stay loaded (sd-webui-controlnet unloads after every
-        /controlnet/detect call, so each API call would load them again)."""
-        if setting(KEEP_LOADED, False):
+    def unload(self, force: bool = False) -> bool:
+        """Release the detector and its sessions; True if anything was loaded. With the setting KEEP_LOADED
+        on, the models stay loaded when the host unloads unused preprocessors (sd-webui-controlnet unloads
+        after every /controlnet/detect call, so each API call would load them again), but not when this
+        script is reloaded or its entry replaced (`force`): nothing would use them again."""
+        if setting(KEEP_LOADED, False) and not force:
             return False
         with self._lock:
             loaded, self.detector = self.detector is not None, None
@@ -252,7 +253,7 @@ def register_forge() -> object | None:
         return None
     current = shared.supported_preprocessors.get(NAME)
     if is_ours(current):  # an earlier load of this script
-        current.unload()
+        current.unload(force=True)
         current = getattr(current, REPLACED, None)
     ours = forge_preprocessor_class(supported, utils)(current)
     shared.add_supported_preprocessor(ours)
@@ -279,7 +280,7 @@ def register(registry) -> object:
     current = base.all_processors_by_name.get(NAME)
     replaced = current
     if is_ours(current):  # registered by an earlier load of this script
-        current.unload()
+        current.unload(force=True)
         replaced = getattr(current, REPLACED, None)
     ours = preprocessor_class(registry)()
     setattr(ours, REPLACED, replaced)
@@ -300,7 +301,7 @@ def restore(registry) -> None:
     current = base.all_processors_by_name.get(NAME)
     if not is_ours(current):
         return
-    current.unload()
+    current.unload(force=True)
     replaced = getattr(current, REPLACED, None)
     if replaced is not None:
         _put(base, current, replaced)

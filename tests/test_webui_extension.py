@@ -396,6 +396,10 @@ def test_keep_loaded_setting_keeps_the_models_between_api_calls(webui, image):
     loaded.api.detect(NAME, [image[::-1].copy()])
     loaded.api.detect(NAME, [image[::2].copy()])
     assert entry().loads == 3 and entry().detector is not None
+    # Reload UI: the script's entry goes, and its models with it, kept loaded or not.
+    ours = entry()
+    webui.callbacks.script_unloaded_callback()
+    assert not is_ours(entry()) and ours.detector is None
 
 
 def test_a_half_loaded_controlnet_is_said_so(webui, capsys):
