@@ -1,10 +1,13 @@
-"""Same outputs, bit for bit, from two checkouts: the check that a restructuring changed no behaviour.
+"""Same outputs, bit for bit, from two checkouts, or from one checkout under two Pythons: the check that a
+restructuring changed no behaviour, and that the results do not depend on the OpenCV installed.
 
     git worktree add ../base <commit> && python -m bench.same_outputs --base ../base [--out DIR]
+    python -m bench.same_outputs --base . --base-python /path/to/opencv4-venv/bin/python
 
-Each checkout runs in its own processes (its folder first on the path) through the API and command line
-that both have, on the same inputs: every photo of ../shared/photos x both real detectors (YOLOX-nano,
-RTMDet-nano) x two stand-in pose models (tests/stand_in_models.py: a marker model, a random CNN) x two
+Each side runs in its own processes (its folder first on the path) through the API and command line
+that both have, on the same inputs: every photo of ../shared/photos and crops of its people photos that cut
+the people at the edges (hands and feet leave the frame) x both real detectors (YOLOX-nano, RTMDet-nano) x
+two stand-in pose models (tests/stand_in_models.py: a marker model, a random CNN) x two
 option sets -> annotate(), detect(), __call__, the maps of every style, and each pose format written;
 track() on two clips (frames of a photo panned, and an H.264 file); the `video`, `batch` (images, a clip,
 --json --npz --table) and `eval` (COCO-WholeBody and COCO body, pipeline predictions) commands. Every file
@@ -62,6 +65,14 @@ def make_inputs(folder: Path) -> dict:
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+    crops = folder / "crops"  # the middle of each people photo: people cut at the edges
+    crops.mkdir(exist_ok=True)
+    for path in sorted((SHARED / "photos" / "people").iterdir()):
+        if path.suffix.lower() in PHOTO_SUFFIXES:
+            with Image.open(path) as image:
+                width, height = image.size
+                image.convert("RGB").crop((width // 5, height // 5, width - width // 5, height - height // 4)).save(
+                    crops / f"{path.stem}.png")
     batch_in = folder / "batch_in"
     (batch_in / "sub").mkdir(parents=True, exist_ok=True)
     for n, path in enumerate(photos()[:6]):
@@ -69,7 +80,7 @@ def make_inputs(folder: Path) -> dict:
         target.write_bytes(path.read_bytes())
     (batch_in / "clip.mp4").write_bytes(clip.read_bytes())
     return {"poses": {k: str(v) for k, v in poses.items()}, "pan": str(folder / "pan.npy"), "clip": str(clip),
-            "batch_in": str(batch_in)}
+            "batch_in": str(batch_in), "crops": str(crops)}
 
 
 def worker(inputs: dict, out: Path) -> None:
@@ -104,7 +115,7 @@ def worker(inputs: dict, out: Path) -> None:
     for det in ("yolox_nano", "rtmdet_nano"):
         for pose_name, pose in inputs["poses"].items():
             detector = DWposeDetector(SHARED / "ckpts" / f"{det}.onnx", pose)
-            for path in photos():
+            for path in photos() + sorted(Path(inputs["crops"]).iterdir()):
                 with Image.open(path) as image:
                     image = ImageOps.exif_transpose(image)
                     image.load()
@@ -154,15 +165,15 @@ def commands(inputs: dict, out: Path) -> list[list[str]]:
     ]
 
 
-def run_checkout(tree: Path, inputs: dict, out: Path, cache: Path) -> None:
+def run_checkout(tree: Path, inputs: dict, out: Path, cache: Path, python: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(tree), "DWPOSE_CACHE": str(cache), "HF_HUB_OFFLINE": "1"}
-    worker_done = subprocess.run([sys.executable, __file__, "--worker", json.dumps(inputs), str(out)], cwd=tree,
+    worker_done = subprocess.run([python, __file__, "--worker", json.dumps(inputs), str(out)], cwd=tree,
                                  env=env, capture_output=True, text=True)
     if worker_done.returncode != 0:
         raise SystemExit(f"{tree}: the API run failed:\n{worker_done.stderr[-3000:]}")
     (out / "exit_status").mkdir(parents=True, exist_ok=True)
     for number, argv in enumerate(commands(inputs, out)):  # exit status and stdout of each command
-        done = subprocess.run([sys.executable, "-m", "annotator.dwpose", *argv], cwd=tree, env=env,
+        done = subprocess.run([python, "-m", "annotator.dwpose", *argv], cwd=tree, env=env,
                               capture_output=True, text=True)
         (out / "exit_status" / f"{number}.txt").write_text(f"{done.returncode}\n{done.stdout}")
 
@@ -180,7 +191,9 @@ def compare(a: Path, b: Path) -> tuple[int, list[str]]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", type=Path, help="the other checkout (e.g. a git worktree of main)")
+    parser.add_argument("--base", type=Path, help="the other checkout (e.g. a git worktree of main), or this one")
+    parser.add_argument("--base-python", default=sys.executable,
+                        help="the Python the base runs with (e.g. a venv with another OpenCV; default: this one)")
     parser.add_argument("--out", type=Path, help="where both checkouts write (default: a temporary folder)")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -191,12 +204,13 @@ def main(argv=None) -> int:
         parser.error("--base is required")
     out = args.out or Path(tempfile.mkdtemp(prefix="same_outputs_"))
     inputs = make_inputs(out / "inputs")
-    trees = {"base": args.base.resolve(), "this": ROOT}
-    for name, tree in trees.items():
-        run_checkout(tree, inputs, out / name, out / f"cache_{name}")
+    sides = {"base": (args.base.resolve(), args.base_python), "this": (ROOT, sys.executable)}
+    for name, (tree, python) in sides.items():
+        run_checkout(tree, inputs, out / name, out / f"cache_{name}", python)
     compared, different = compare(out / "base", out / "this")
-    print(f"{compared} files compared ({len(photos())} photos), {compared - len(different)} identical, "
-          f"{len(different)} different; outputs in {out}")
+    crops = len(list(Path(inputs["crops"]).iterdir()))
+    print(f"{compared} files compared ({len(photos())} photos, {crops} crops), {compared - len(different)} "
+          f"identical, {len(different)} different; outputs in {out}")
     for path in different[:40]:
         print(f"  differs: {path}")
     return 1 if different else 0

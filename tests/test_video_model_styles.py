@@ -25,6 +25,8 @@ follows:
   with-face map); cv2.imwrite of the RGB-drawn canvas, i.e. red and blue swapped in the file.
 * easy_dwpose_map: reallyigor/easy_dwpose easy_dwpose/draw/openpose.py draw_pose (body, then faces, then
   hands) on the dict of easy_dwpose/dwpose.py _format_pose (no hand or face point hidden).
+The pipelines ran on OpenCV 4: the oracles draw their lines as OpenCV 4 does (annotator/dwpose/opencv4.py,
+held to OpenCV 4.11's own output in test_opencv4.py), whatever OpenCV is installed.
 """
 
 import math
@@ -37,7 +39,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_pose_dict import detector_input, easy_dwpose_dict, mimicmotion_dict, musepose_dict, random_poses
 
-from annotator.dwpose import DWposeDetector, PoseMapOptions, Poses, draw_poses
+from annotator.dwpose import DWposeDetector, PoseMapOptions, Poses, draw_poses, opencv4
 from annotator.dwpose.render import STYLES
 from annotator.dwpose.render.mimicmotion import mimicmotion_canvas
 from annotator.dwpose.render.musepose import musepose_width
@@ -104,7 +106,7 @@ def plain_hands(canvas, hands, thickness=lambda length: 2, radius=4):
             x2, y2 = int(peaks[j][0] * width), int(peaks[j][1] * height)
             if x1 > 0.01 and y1 > 0.01 and x2 > 0.01 and y2 > 0.01:
                 length = ((x1 - x2) ** 2 + (y1 - y2) ** 2) ** 0.5
-                cv2.line(canvas, (x1, y1), (x2, y2), hsv(e) * 255, thickness=thickness(length))
+                opencv4.line(canvas, (x1, y1), (x2, y2), hsv(e) * 255, thickness=thickness(length))
         for x, y in peaks:
             x, y = int(x * width), int(y * height)
             if x > 0.01 and y > 0.01:
@@ -150,7 +152,7 @@ def mimicmotion_map(pose, H, W):
             x2, y2 = int(peaks[j][0] * width), int(peaks[j][1] * height)
             shade = int(scores[i] * scores[j] * 255)
             if x1 > 0.01 and y1 > 0.01 and x2 > 0.01 and y2 > 0.01:
-                cv2.line(canvas, (x1, y1), (x2, y2), hsv(e) * shade, thickness=2)
+                opencv4.line(canvas, (x1, y1), (x2, y2), hsv(e) * shade, thickness=2)
         for (x, y), s in zip(peaks, scores):
             x, y = int(x * width), int(y * height)
             if x > 0.01 and y > 0.01:

@@ -9,6 +9,7 @@ skeleton.py              the OpenPose-134 layout as named data (parts, joints, l
 formats/                 OpenPose JSON, POSE_KEYPOINT, pose dicts, npz, COCO-WholeBody, Parquet rows
 poses.py                 Poses: the people of one image (to_* / from_* reach the formats)
 images.py                the image loader, HWC3, ControlNet's resize rules
+opencv4.py               OpenCV 4.11's warpAffine and thick lines, bit for bit under any OpenCV
 weights.py, runtime/     where weights come from; how models run (backends, providers, precision, caches)
 models/                  the person detectors (YOLOX, RTMDet) and the SimCC pose model, one file each
 render/                  PoseMapOptions, draw_poses, one module per style

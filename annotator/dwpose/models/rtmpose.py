@@ -11,6 +11,7 @@ import threading
 import cv2
 import numpy as np
 
+from ..opencv4 import warp_affine_linear
 from ..runtime import ModelSession
 
 MEAN_RGB = (123.675, 116.28, 103.53)
@@ -118,8 +119,8 @@ class RTMPose:
         scales = np.empty((len(boxes), 2))
         for i, box in enumerate(boxes):
             centers[i], scales[i] = box_to_center_scale(box, in_w / in_h)
-            crop = cv2.warpAffine(image, crop_matrix(centers[i], scales[i], self.input_wh), (in_w, in_h),
-                                  flags=cv2.INTER_LINEAR)
+            # OpenCV 4's warpAffine (the reference's crop) whatever OpenCV is installed: opencv4.py
+            crop = warp_affine_linear(image, crop_matrix(centers[i], scales[i], self.input_wh), (in_w, in_h))
             blob[i] = cv2.LUT(crop, _LUT_FOR_CV2).transpose(2, 0, 1)
         return blob, centers, scales
 

@@ -7,7 +7,8 @@ import math
 import cv2
 import numpy as np
 
-from ..skeleton import BODY_LIMBS, COLORS, HAND_POINT_COLOR, FACE_COLOR, LEFT_HAND, RIGHT_HAND
+from ..opencv4 import line
+from ..skeleton import BODY_LIMBS, COLORS, FACE_COLOR, HAND_POINT_COLOR, LEFT_HAND, RIGHT_HAND
 
 STICK_WIDTH = 4
 EPS = 0.01
@@ -99,7 +100,7 @@ def draw_linked_points(canvas, points, ok, scale, edges, edge_colors, scores=Non
             if callable(thickness):
                 (x1, y1), (x2, y2) = pixels[i], pixels[j]
                 width = thickness(((x1 - x2) ** 2 + (y1 - y2) ** 2) ** 0.5)
-            cv2.line(canvas, pixels[i], pixels[j], color, thickness=width)
+            line(canvas, pixels[i], pixels[j], color, thickness=width)  # OpenCV 4's, whatever is installed
     for k, pixel in enumerate(pixels):
         if pixel and min(pixel) > EPS:
             color = HAND_POINT_COLOR if scores is None else (0, 0, int(scores[k] * 255))
