@@ -27,10 +27,11 @@ Both files also hold opencv_version and numpy_version (what recorded them).
 How to run it (an OpenCV 4.11 environment; numpy 2.x as in the main one), from the repository root:
 
     python -m venv /work/cv4
-    /work/cv4/bin/pip install opencv-python-headless==4.11.0.86 numpy
+    /work/cv4/bin/pip install opencv-python-headless==4.11.0.86 numpy onnxruntime pillow huggingface_hub tqdm
     /work/cv4/bin/python tests/golden/record_opencv4.py
 
-It needs only cv2 and numpy, refuses any other OpenCV than 4.11.0 (pass --any-opencv to record another for a
+It needs cv2, numpy and the package's own dependencies (onnxruntime, pillow, huggingface_hub, tqdm: the
+crop matrices are the package's own), refuses any other OpenCV than 4.11.0 (pass --any-opencv to record another for a
 comparison, into --out), and is deterministic: the same cases from fixed seeds, and .npz files whose bytes do
 not depend on the time they were written (fixed zip timestamps). The OpenCV 4.11 lines with huge negative
 coordinates take seconds each (its FillConvexPoly walks every row from the top of the quad), so a run takes
@@ -45,8 +46,14 @@ import io
 import zipfile
 from pathlib import Path
 
+import sys
+
 import cv2
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for the pose crop's matrix
+from annotator.dwpose.models.rtmpose import box_to_center_scale  # noqa: E402
+from annotator.dwpose.models.rtmpose import crop_matrix as rtmpose_crop_matrix  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 WARP_FILE = "opencv4_warp_affine.npz"
@@ -69,29 +76,12 @@ def save_npz(path: Path, arrays: dict) -> None:
 # ------------------------------------------------------------------------------------------------ warpAffine
 
 
-def crop_matrix(box, out_wh, padding=1.25, float32=False) -> np.ndarray:
-    """The pose crop's matrix (models/rtmpose.py box_to_center_scale + crop_matrix): the padded box, its short
-    side widened to the output's aspect ratio, onto the output, through cv2.getAffineTransform."""
-    x1, y1, x2, y2 = (float(v) for v in box)
-    in_w, in_h = out_wh
-    aspect = in_w / in_h
-    center = np.array([x1 + x2, y1 + y2]) * 0.5
-    w, h = np.array([x2 - x1, y2 - y1]) * padding
-    scale = np.array([w, w / aspect]) if w > h * aspect else np.array([h * aspect, h])
-
-    def third(a, b):
-        d = a - b
-        return b + np.array([-d[1], d[0]], dtype=d.dtype)
-
-    src = np.zeros((3, 2), dtype=np.float32)
-    src[0] = center
-    src[1] = center + np.array([0.0, scale[0] * -0.5])
-    src[2] = third(src[0], src[1])
-    dst = np.zeros((3, 2), dtype=np.float32)
-    dst[0] = [in_w * 0.5, in_h * 0.5]
-    dst[1] = np.array([in_w * 0.5, in_h * 0.5]) + np.array([0.0, in_w * -0.5])
-    dst[2] = third(dst[0], dst[1])
-    matrix = cv2.getAffineTransform(src, dst)
+def crop_matrix(box, out_wh, float32=False) -> np.ndarray:
+    """The pose crop's matrix for `box` onto an out_wh input: the library's own (models/rtmpose.py
+    box_to_center_scale and crop_matrix, the padded box's short side widened to the input's aspect ratio,
+    through cv2.getAffineTransform)."""
+    center, scale = box_to_center_scale(np.asarray(box, dtype=np.float64), out_wh[0] / out_wh[1])
+    matrix = rtmpose_crop_matrix(center, scale, out_wh)
     return matrix.astype(np.float32) if float32 else matrix
 
 
