@@ -32,7 +32,6 @@ import sys
 import threading
 
 import numpy as np
-import torch
 
 
 def _is_our_package(folder) -> bool:
@@ -127,12 +126,16 @@ def _node_words(err) -> str:
 def frame_to_uint8(frame) -> np.ndarray:
     """One frame of a ComfyUI IMAGE (float [H, W, C] in 0..1) -> uint8 [H, W, C], rounded so an image that
     came from 8-bit pixels gets exactly those pixels back."""
+    import torch  # ComfyUI's; imported where used, so that loading this file needs no torch
+
     array = np.nan_to_num(frame.detach().to("cpu", torch.float32).numpy(), nan=0.0)
     return np.clip(np.rint(array * 255.0), 0, 255).astype(np.uint8)
 
 
 def check_image(image) -> None:
     """ValueError unless `image` is a non-empty ComfyUI IMAGE, float [B, H, W, C] with C = 1, 3 or 4."""
+    import torch
+
     if not isinstance(image, torch.Tensor) or image.ndim != 4 or image.shape[-1] not in (1, 3, 4):
         shape = tuple(image.shape) if hasattr(image, "shape") else type(image).__name__
         raise ValueError(f"IMAGE must be a float tensor [B, H, W, C] with C = 1, 3 or 4; got {shape}")
@@ -140,8 +143,10 @@ def check_image(image) -> None:
         raise ValueError(f"IMAGE is empty: shape {tuple(image.shape)}")
 
 
-def frames_to_image(frames) -> "torch.Tensor":
+def frames_to_image(frames) -> "torch.Tensor":  # noqa: F821 (torch is imported where used)
     """uint8 frames [H, W, 3] (all the same size) -> ComfyUI IMAGE, float [B, H, W, 3] in 0..1."""
+    import torch
+
     return torch.from_numpy(np.stack(frames)).to(torch.float32).div_(255.0)
 
 
