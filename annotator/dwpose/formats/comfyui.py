@@ -26,7 +26,7 @@ def to_pose_keypoint(poses, width: int | None = None, height: int | None = None,
         poses = poses.in_pixels_of(poses.width if width is None else width, poses.height if height is None else height)
     frame = to_openpose_json(poses)
     del frame["animals"]
-    visible = poses.visible()
+    visible = poses.visible() if include_foot else None
     for n, person in enumerate(frame["people"]):
         if not include_body:
             person["pose_keypoints_2d"] = [0.0] * len(person["pose_keypoints_2d"])
