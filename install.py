@@ -321,8 +321,11 @@ def install_planned(planned: Plan, launch) -> tuple[list, int]:
     with tempfile.TemporaryDirectory() as folder:
         constraints = Path(folder) / "constraints.txt"
         constraints.write_text("".join(line + "\n" for line in held), encoding="utf-8")
-        batches = ([[pair] for pair in required] if launch is not None else [required] if required else []) + \
-            [[pair] for pair in optional]
+        if launch is not None:  # the web UI's run_pip: one spec a call
+            batches = [[pair] for pair in required]
+        else:
+            batches = [required] if required else []
+        batches += [[pair] for pair in optional]
         installed, code = [], 0
         for batch in batches:
             specs = [spec for spec, _ in batch]

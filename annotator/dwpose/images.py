@@ -122,10 +122,15 @@ def HWC3(x) -> np.ndarray:
     return y.clip(0, 255).astype(np.uint8)
 
 
-def resized_shape(height: int, width: int, resolution: int) -> tuple[int, int]:
-    """(H, W) that `resize_image` produces: shorter side to `resolution`, both sides rounded to 64."""
+def _check_resolution(resolution) -> None:
+    """ValueError unless `resolution` is a positive integer (bools refused)."""
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 1:
         raise ValueError(f"resolution must be a positive integer, got {resolution!r}")
+
+
+def resized_shape(height: int, width: int, resolution: int) -> tuple[int, int]:
+    """(H, W) that `resize_image` produces: shorter side to `resolution`, both sides rounded to 64."""
+    _check_resolution(resolution)
     k = float(resolution) / min(float(height), float(width))
     new_h = int(np.round(float(height) * k / 64.0)) * 64
     new_w = int(np.round(float(width) * k / 64.0)) * 64
@@ -160,8 +165,7 @@ def resize_pose_map(canvas: np.ndarray, height: int, width: int, image_resolutio
 def aspect_kept_shape(height: int, width: int, resolution: int) -> tuple[int, int]:
     """(H, W) with the shorter side `resolution` and the aspect ratio kept: each side round(side * k), as the web
     UIs and comfyui_controlnet_aux size their maps."""
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 1:
-        raise ValueError(f"resolution must be a positive integer, got {resolution!r}")
+    _check_resolution(resolution)
     k = float(resolution) / float(min(height, width))
     new_h, new_w = int(np.round(height * k)), int(np.round(width * k))
     if new_h < 1 or new_w < 1 or new_h * new_w > MAX_PIXELS:
