@@ -4,7 +4,7 @@
                                   [--host 127.0.0.1] [--port 7860]
 
 Upload an image (or take a webcam snapshot) and get the pose map, its PNG, the OpenPose JSON and the
-npz. With --sd-model (a Stable Diffusion 1.5 checkpoint) and --controlnet (an OpenPose ControlNet, e.g.
+npz; upload a pose file (OpenPose JSON from the pose editors, POSE_KEYPOINT JSON, jsonl, npz) and get its map. With --sd-model (a Stable Diffusion 1.5 checkpoint) and --controlnet (an OpenPose ControlNet, e.g.
 lllyasviel/control_v11p_sd15_openpose), both local diffusers folders or Hugging Face ids, the Generate
 panel runs diffusers' StableDiffusionControlNetPipeline on the pose map. torch and diffusers are only
 imported for that.
@@ -31,8 +31,9 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from annotator.dwpose import (STYLES, DWposeDetector, ImageError, PoseMapOptions, VideoError, WeightsError,  # noqa: E402
-                              check_size, write_pose_video)
+from annotator.dwpose import (POSE_FILE_SUFFIXES, STYLES, DWposeDetector, ImageError, PoseFormatError,  # noqa: E402
+                              PoseMapOptions, VideoError, WeightsError, check_size, draw_pose_map, read_pose_file,
+                              write_pose_maps, write_pose_video)
 
 EXAMPLE_SD_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 EXAMPLE_CONTROLNET = "lllyasviel/control_v11p_sd15_openpose"
@@ -156,6 +157,34 @@ def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = 
         frames = sum(1 for _ in open(jsonl, encoding="utf-8"))
         return str(mp4), str(jsonl), f"{frames} frames."
 
+    def render_pose_file(pose_file, width, height, include_body, include_hand, include_face, include_foot,
+                         keypoint_threshold, stick_width, style="controlnet", scale_stick_for_xinsr_cn=False):
+        """The map of an uploaded pose file (its first image or its video's first frame), and the file of
+        its maps (a PNG, or an mp4 for a video's frames). Width and height: the map's size (0: the file's
+        canvas), and the size npz files and COCO results refer to."""
+        if not pose_file:
+            raise gr.Error("Upload a pose file first (OpenPose JSON, POSE_KEYPOINT JSON, jsonl, npz).")
+        size = (int(width), int(height)) if width and height else None
+        try:
+            options = PoseMapOptions(include_body=include_body, include_hand=include_hand, include_face=include_face,
+                                     include_foot=include_foot, threshold=float(keypoint_threshold),
+                                     stick_width=int(stick_width), style=style,
+                                     scale_stick_for_xinsr_cn=bool(scale_stick_for_xinsr_cn))
+            sequence = read_pose_file(pose_file, *(size or (None, None)))[0]
+            if not sequence.frames:
+                raise PoseFormatError("no frames in the file")
+            first = sequence.frames[0]
+            map_width, map_height = size or (first.width, first.height)
+            check_size(map_width, map_height, MAX_INPUT_PIXELS)
+            folder = new_output_folder(output_root.name)
+            written = write_pose_maps(sequence, folder, options, size)
+            pose_map = draw_pose_map(first, map_height, map_width, options)
+        except (ValueError, OSError, ImportError) as err:  # PoseFormatError, ImageError, no PyAV for a video
+            raise gr.Error(f"Could not draw this pose file: {err}") from err
+        people = f"{len(first)} {'person' if len(first) == 1 else 'people'}"
+        info = f"{len(sequence.frames)} frames, {people} in the first." if sequence.is_video else f"{people}."
+        return pose_map, info, str(written[0])
+
     def generate(pose_map, prompt, negative_prompt, steps, guidance_scale, seed):
         if pose_map is None:
             raise gr.Error("Run the pose estimation first: the pose map is the ControlNet condition.")
@@ -229,6 +258,26 @@ def build_app(detector: DWposeDetector, generator: ControlNetGenerator | None = 
                     video_info = gr.Textbox(label="Frames", interactive=False, elem_id="video_info")
             video_button.click(estimate_video, [input_video, video_resolution, smooth, people],
                                [pose_video, jsonl_download, video_info])
+
+        with gr.Accordion("Pose file: draw the map of an OpenPose JSON (pose editors), POSE_KEYPOINT JSON, jsonl "
+                          "or npz, with the options above", open=False, elem_id="pose_file_panel"):
+            with gr.Row():
+                with gr.Column():
+                    pose_file = gr.File(label="Pose file", file_types=list(POSE_FILE_SUFFIXES), type="filepath",
+                                        elem_id="pose_file")
+                    with gr.Row():
+                        file_width = gr.Number(value=0, precision=0, minimum=0, label="Width (0: the file's)")
+                        file_height = gr.Number(value=0, precision=0, minimum=0, label="Height (0: the file's)")
+                    render_button = gr.Button("Draw", variant="primary", elem_id="render_button")
+                with gr.Column():
+                    file_pose_image = gr.Image(label="Pose map", type="numpy", format="png", interactive=False,
+                                               elem_id="file_pose_image")
+                    file_info = gr.Textbox(label="Poses", interactive=False, elem_id="file_info")
+                    file_download = gr.File(label="Map (PNG, or mp4 for a video)", elem_id="download_file_map")
+            render_button.click(render_pose_file, [pose_file, file_width, file_height, include_body, include_hand,
+                                                   include_face, include_foot, keypoint_threshold, stick_width, style,
+                                                   scale_stick_for_xinsr_cn],
+                                [file_pose_image, file_info, file_download])
 
         with gr.Accordion("Generate with Stable Diffusion 1.5 + ControlNet OpenPose", open=generator is not None,
                           elem_id="generate_panel"):

@@ -1,4 +1,5 @@
-"""ComfyUI node "DWPose Estimator (dwpose-annotator)": IMAGE in, pose map IMAGE and POSE_KEYPOINT out.
+"""ComfyUI nodes: "DWPose Estimator (dwpose-annotator)": IMAGE in, pose map IMAGE and POSE_KEYPOINT out; "Render
+POSE_KEYPOINT (dwpose-annotator)": POSE_KEYPOINT or POSEDATA in, pose maps out (RenderPoseKeypoint).
 
 Installed by cloning the repository into ComfyUI/custom_nodes (the repository's __init__.py loads this
 folder), or by a symlink of this folder. Our package is loaded from this repository (this file's real path,
@@ -164,7 +165,10 @@ def _comfy_hooks(total):
 def pose_map(poses, options, height: int, width: int, resolution: int):
     """The map of a frame's poses at comfyui_controlnet_aux's size (the frame's aspect ratio kept, shorter side
     `resolution`): drawn on the canvas the poses are in pixels of; from the frame's own size resized as
-    comfyui_controlnet_aux resizes its maps, from the detect canvas as the library resizes its maps."""
+    comfyui_controlnet_aux resizes its maps, from the detect canvas as the library resizes its maps; with
+    options.draw_at_output_size drawn at that size directly."""
+    if options.draw_at_output_size:
+        return dwpose.draw_pose_map(poses, *dwpose.aspect_kept_shape(height, width, resolution), options)
     canvas = dwpose.draw_poses(poses, options)
     if (poses.height, poses.width) == (height, width):
         return dwpose.resize_keeping_aspect(canvas, resolution)
@@ -174,6 +178,30 @@ def pose_map(poses, options, height: int, width: int, resolution: int):
 def switched_on(value) -> bool:
     """A BOOLEAN widget, or comfyui_controlnet_aux's "enable" / "disable" combo (its workflows carry those)."""
     return value in (True, "enable")
+
+
+def _drawing_inputs() -> dict:
+    """The optional inputs both nodes draw with, beyond the parts, style and scale_stick_for_xinsr_cn."""
+    return {
+        "draw_at_output_size": ("BOOLEAN", {"default": False,
+                                            "tooltip": "Draw at the map's size (sharp lines, widths in output "
+                                                       "pixels) instead of drawing on the keypoints' canvas and "
+                                                       "resizing (the reference)"}),
+        "stick_rule": (list(dwpose.STICK_RULES), {"default": "fixed",
+                                                   "tooltip": "Limb width: fixed (the reference's 4), xinsir "
+                                                              "(grows with the map; as scale_stick_for_xinsr_cn), "
+                                                              "wan (Wan 2.2 Animate's, from the map's size)"}),
+    }
+
+
+def map_options(parts: dict, style, scale_stick_for_xinsr_cn, draw_at_output_size, stick_rule):
+    """The PoseMapOptions of a node's widgets; a contradiction (xinsir's switch with the wan rule) is a
+    ValueError naming both inputs."""
+    xinsir = switched_on(scale_stick_for_xinsr_cn)
+    if xinsir and stick_rule == "wan":
+        raise ValueError("scale_stick_for_xinsr_cn is stick_rule 'xinsir': turn it off to use stick_rule 'wan'")
+    return dwpose.PoseMapOptions(**parts, style=style, scale_stick_for_xinsr_cn=xinsir, stick_rule=stick_rule,
+                                 draw_at_output_size=switched_on(draw_at_output_size))
 
 
 class DWPosePreprocessor:
@@ -219,6 +247,7 @@ class DWPosePreprocessor:
                                                                 "size of the frame, as the DWPose reference "
                                                                 "does (off: a black map and no people, as "
                                                                 "comfyui_controlnet_aux)"}),
+                **_drawing_inputs(),
             },
         }
 
@@ -230,12 +259,11 @@ class DWPosePreprocessor:
     def estimate_pose(self, image, detect_body=True, detect_hand=True, detect_face=True, detect_foot=False,
                       resolution=512, bbox_detector=None, pose_estimator=None, style="controlnet",
                       scale_stick_for_xinsr_cn=False, detect_at_input_size=False, tracking=False,
-                      fallback_whole_image=False):
+                      fallback_whole_image=False, draw_at_output_size=False, stick_rule="fixed"):
         check_image(image)
         parts = dict(include_body=switched_on(detect_body), include_hand=switched_on(detect_hand),
                      include_face=switched_on(detect_face), include_foot=switched_on(detect_foot))
-        options = dwpose.PoseMapOptions(**parts, style=style,
-                                        scale_stick_for_xinsr_cn=switched_on(scale_stick_for_xinsr_cn))
+        options = map_options(parts, style, scale_stick_for_xinsr_cn, draw_at_output_size, stick_rule)
         detector = get_detector(bbox_detector, pose_estimator)
         check_interrupted, advance = _comfy_hooks(len(image))
         height, width = image.shape[1:3]
@@ -264,5 +292,77 @@ class DWPosePreprocessor:
                 "result": (frames_to_image(pose_maps), keypoints)}
 
 
-NODE_CLASS_MAPPINGS = {"DWPoseAnnotator": DWPosePreprocessor}
-NODE_DISPLAY_NAME_MAPPINGS = {"DWPoseAnnotator": "DWPose Estimator (dwpose-annotator)"}
+class RenderPoseKeypoint:
+    """Pose maps drawn from keypoints: a POSE_KEYPOINT (ours, comfyui_controlnet_aux's, the pose editors', as
+    they are) or kijai's POSEDATA, one map per frame, with the estimator's styles and switches.
+
+    Size: the optional image's (keypoints scaled from their canvas to it), else the first frame's canvas;
+    `resolution` > 0 then sets the shorter side, the aspect ratio kept. Maps are drawn at the canvas size and
+    resized, as the estimator's are, or drawn at the output size (draw_at_output_size; stick_rule gives the
+    limbs' width there). comfyui_controlnet_aux's "Render Pose JSON (Human)" draws only the first frame; this
+    node draws every frame. Points are shown by their confidence against the threshold 0.3 (the estimators'
+    1 / 0; real scores, as in POSEDATA, show their confident points)."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "render_body": ("BOOLEAN", {"default": True}),
+                "render_hand": ("BOOLEAN", {"default": True}),
+                "render_face": ("BOOLEAN", {"default": True}),
+                "render_foot": ("BOOLEAN", {"default": False}),
+                "resolution": ("INT", {"default": 0, "min": 0, "max": 16384, "step": 8,
+                                       "tooltip": "Shorter side of the maps, the aspect ratio kept; 0: the "
+                                                  "image's size, else the keypoints' canvas size"}),
+            },
+            "optional": {
+                "pose_keypoint": ("POSE_KEYPOINT",),
+                "pose_data": ("POSEDATA", {"tooltip": "kijai's POSEDATA (WanAnimatePreprocess), instead of "
+                                                      "pose_keypoint"}),
+                "image": ("IMAGE", {"tooltip": "Only its size is used: the maps' size"}),
+                "style": (list(STYLES), {"default": "controlnet"}),
+                "scale_stick_for_xinsr_cn": ("BOOLEAN", {"default": False}),
+                **_drawing_inputs(),
+            },
+        }
+
+    RETURN_TYPES = ("IMAGE", "POSE_KEYPOINT")
+    RETURN_NAMES = ("IMAGE", "POSE_KEYPOINT")
+    FUNCTION = "render"
+    CATEGORY = "ControlNet Preprocessors/Faces and Poses Estimators"
+
+    def render(self, render_body=True, render_hand=True, render_face=True, render_foot=False, resolution=0,
+               pose_keypoint=None, pose_data=None, image=None, style="controlnet", scale_stick_for_xinsr_cn=False,
+               draw_at_output_size=False, stick_rule="fixed"):
+        value = pose_data if pose_keypoint is None else pose_keypoint
+        if value is None:
+            raise ValueError("connect pose_keypoint (POSE_KEYPOINT) or pose_data (POSEDATA)")
+        try:
+            frames = dwpose.read_pose_frames(value)
+        except dwpose.PoseFormatError as err:
+            raise ValueError(f"{'pose_keypoint' if pose_keypoint is not None else 'pose_data'}: {err}") from None
+        if not frames:
+            raise ValueError("pose_keypoint has no frames")
+        parts = dict(include_body=switched_on(render_body), include_hand=switched_on(render_hand),
+                     include_face=switched_on(render_face), include_foot=switched_on(render_foot))
+        options = map_options(parts, style, scale_stick_for_xinsr_cn, draw_at_output_size, stick_rule)
+        if image is not None:
+            check_image(image)
+            height, width = image.shape[1:3]
+        else:
+            height, width = frames[0].height, frames[0].width
+        if resolution:
+            height, width = dwpose.aspect_kept_shape(height, width, resolution)
+        check_interrupted, advance = _comfy_hooks(len(frames))
+        maps, keypoints = [], []
+        for poses in frames:
+            check_interrupted()
+            maps.append(dwpose.draw_pose_map(poses, height, width, options))
+            keypoints.append(poses.to_pose_keypoint(width, height, **parts))
+            advance()
+        return (frames_to_image(maps), keypoints)
+
+
+NODE_CLASS_MAPPINGS = {"DWPoseAnnotator": DWPosePreprocessor, "DWPoseAnnotatorRender": RenderPoseKeypoint}
+NODE_DISPLAY_NAME_MAPPINGS = {"DWPoseAnnotator": "DWPose Estimator (dwpose-annotator)",
+                              "DWPoseAnnotatorRender": "Render POSE_KEYPOINT (dwpose-annotator)"}

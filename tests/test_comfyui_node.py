@@ -470,3 +470,70 @@ def test_the_keypoints_are_shown_in_the_ui_as_comfyui_controlnet_aux_shows_them(
     returned = node_class().estimate_pose(**inputs)
     images, keypoints = returned["result"]
     assert returned["ui"] == {"openpose_json": [json.dumps(keypoints, indent=4)]}
+
+
+# The render node: POSE_KEYPOINT (ours, comfyui_controlnet_aux's as its node writes it) and kijai's POSEDATA
+# in, maps out; the same maps as the library draws from the same keypoints.
+
+@pytest.fixture(scope="module")
+def render_class(node_module):
+    return node_module.NODE_CLASS_MAPPINGS["DWPoseAnnotatorRender"]
+
+
+def test_render_node_is_registered(node_module, render_class):
+    assert node_module.NODE_DISPLAY_NAME_MAPPINGS["DWPoseAnnotatorRender"] == "Render POSE_KEYPOINT (dwpose-annotator)"
+    optional = render_class.INPUT_TYPES()["optional"]
+    assert optional["pose_keypoint"][0] == "POSE_KEYPOINT" and optional["pose_data"][0] == "POSEDATA"
+    assert optional["image"][0] == "IMAGE" and render_class.RETURN_TYPES == ("IMAGE", "POSE_KEYPOINT")
+
+
+def test_render_node_draws_the_estimators_keypoints(node_class, render_class, weights, reference, frames):
+    """The estimator's POSE_KEYPOINT (pixels of the input frame) drawn at the frame's size equals the library's
+    map of the same poses; with resolution the aspect ratio is kept; with an image its size is used."""
+    _, keypoints = call_node(node_class, image=as_comfy_image(frames), resolution=256, **weights)
+    maps, again = call_node(render_class, pose_keypoint=keypoints)
+    height, width = frames[0].shape[:2]
+    assert tuple(maps.shape) == (2, height, width, 3) and again == keypoints
+    dwpose = pytest.importorskip("annotator.dwpose")
+    for pose_image, frame in zip(maps, keypoints):
+        expected = draw_poses(dwpose.Poses.from_pose_keypoint(frame))
+        np.testing.assert_array_equal(as_uint8(pose_image), expected)
+    maps, _ = call_node(render_class, pose_keypoint=keypoints, resolution=128, render_face=False, style="musepose")
+    assert tuple(maps.shape[1:3]) == aux_size(height, width, 128)
+    small = np.zeros((1, 90, 160, 3), np.float32)
+    maps, scaled = call_node(render_class, pose_keypoint=keypoints[:1], image=torch.from_numpy(small),
+                             draw_at_output_size=True)
+    assert tuple(maps.shape) == (1, 90, 160, 3) and scaled[0]["canvas_width"] == 160
+    expected = dwpose.draw_pose_map(dwpose.Poses.from_pose_keypoint(keypoints[0]), 90, 160,
+                                    dwpose.PoseMapOptions(draw_at_output_size=True))
+    np.testing.assert_array_equal(as_uint8(maps[0]), expected)
+
+
+def test_render_node_reads_other_packs_and_posedata(render_class):
+    """comfyui_controlnet_aux's frames (flat [x, y, 1] lists, null parts, no animals) and kijai's POSEDATA
+    (normalised pose_metas_original with scores) as they come."""
+    body = [v for j in range(18) for v in (100.0 + 10 * j, 50.0 + 12 * j, 1.0)]
+    aux_frame = {"people": [{"pose_keypoints_2d": body, "face_keypoints_2d": None, "hand_left_keypoints_2d": None,
+                             "hand_right_keypoints_2d": None}], "canvas_height": 300, "canvas_width": 400}
+    maps, _ = call_node(render_class, pose_keypoint=[aux_frame])
+    assert tuple(maps.shape) == (1, 300, 400, 3) and as_uint8(maps[0]).any()
+    rng = np.random.default_rng(2)
+    meta = {"width": 320, "height": 480}
+    for key, count in (("keypoints_body", 20), ("keypoints_left_hand", 21), ("keypoints_right_hand", 21),
+                       ("keypoints_face", 69)):
+        meta[key] = np.concatenate([rng.uniform(0.1, 0.9, (count, 2)), np.full((count, 1), 0.9)], axis=1)
+    maps, keypoints = call_node(render_class, pose_data={"pose_metas_original": [meta, meta], "pose_metas": None})
+    assert tuple(maps.shape) == (2, 480, 320, 3) and len(keypoints[0]["people"]) == 1
+    np.testing.assert_allclose(np.reshape(keypoints[0]["people"][0]["pose_keypoints_2d"], (18, 3))[:, :2],
+                               meta["keypoints_body"][:18, :2] * [320, 480])
+
+
+@pytest.mark.parametrize("value, message", [
+    (None, "connect pose_keypoint"),
+    ([], "has no frames"),
+    ([{"people": [{"pose_keypoints_2d": "x"}], "canvas_width": 8, "canvas_height": 8}],
+     r"pose_keypoint: frame 0: people\[0\].pose_keypoints_2d"),
+])
+def test_render_node_refuses_bad_keypoints_clearly(render_class, value, message):
+    with pytest.raises(ValueError, match=message):
+        call_node(render_class, **({} if value is None else {"pose_keypoint": value}))

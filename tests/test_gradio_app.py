@@ -274,3 +274,35 @@ def test_video_upload_gives_the_pose_video_and_jsonl(serve, detector, photo, tmp
     video_path = video["video"] if isinstance(video, dict) else video
     frames = list(read_video(video_path))
     assert len(frames) == 6 and min(frames[0].image.shape[:2]) == 256
+
+
+def test_pose_file_upload_draws_it(serve, detector, tmp_path):
+    """An OpenPose JSON (as a pose editor saves it) and an npz with its size, drawn as the library draws them."""
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    import gradio_dw_open_pose as demo
+    from annotator.dwpose import Poses, draw_poses
+
+    rng = np.random.default_rng(4)
+    poses = Poses(rng.uniform(10, 230, (2, 134, 2)), np.full((2, 134), 0.9, np.float32), np.zeros((2, 4), np.float32),
+                  np.zeros(2, np.float32), 320, 240)
+    poses.save_openpose_json(tmp_path / "edited.json")
+    poses.save_npz(tmp_path / "cog.npz")
+    client = serve(demo.build_app(detector))
+
+    def render(path, width=0, height=0):
+        return client.predict(handle_file(str(path)), width, height, True, True, True, False, 0.3, 4, "controlnet",
+                              False, api_name="/render_pose_file")
+
+    pose_map, info, download = render(tmp_path / "edited.json")
+    assert info == "2 people."
+    np.testing.assert_array_equal(np.asarray(Image.open(pose_map).convert("RGB")), draw_poses(poses))
+    np.testing.assert_array_equal(np.asarray(Image.open(download).convert("RGB")), draw_poses(poses))
+    pose_map, _, _ = render(tmp_path / "cog.npz", 320, 240)
+    np.testing.assert_array_equal(np.asarray(Image.open(pose_map).convert("RGB")), draw_poses(poses))
+    with pytest.raises(AppError, match="does not say the image size"):
+        render(tmp_path / "cog.npz")
+    (tmp_path / "bad.json").write_text('{"people": [{"pose_keypoints_2d": [1, 2]}]}')
+    with pytest.raises(AppError, match="Could not draw this pose file"):
+        render(tmp_path / "bad.json")

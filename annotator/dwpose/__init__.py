@@ -6,7 +6,7 @@ those who compose their own flow. Every import points down this list:
 
 errors.py, optional.py   the errors and warnings; the optional packages and the extras that install them
 skeleton.py              the OpenPose-134 layout as named data (parts, joints, limbs, colours)
-formats/                 OpenPose JSON, POSE_KEYPOINT, pose dicts, npz, COCO-WholeBody, Parquet rows
+formats/                 OpenPose JSON, POSE_KEYPOINT, pose dicts, npz, COCO-WholeBody, Parquet rows: written, read
 poses.py                 Poses: the people of one image (to_* / from_* reach the formats)
 images.py                the image loader, HWC3, ControlNet's resize rules
 opencv4.py               OpenCV 4.11's warpAffine and thick lines, bit for bit under any OpenCV
@@ -14,6 +14,7 @@ weights.py, runtime/     where weights come from; how models run (backends, prov
 models/                  the person detectors (YOLOX, RTMDet) and the SimCC pose model, one file each
 render/                  PoseMapOptions, draw_poses, one module per style
 video/                   PyAV io, tracking, smoothing, alignment, the tracker, pose videos as files
+pose_files.py            pose files of any format read back frame by frame, and their maps as files
 pipeline.py              DWposeDetector: find people -> poses -> maps, for images and videos
 batch/, ray.py           resumable batch runs; Ray Data;   evaluation/  COCO-WholeBody AP / AR
 cli/                     the command line (python -m annotator.dwpose)
@@ -24,13 +25,14 @@ from __future__ import annotations
 
 import importlib
 
-from .errors import (DWposeError, EvaluationError, ImageError, MissingDependencyError, PrecisionFallbackWarning,
-                     ProviderFallbackWarning, UnsupportedModelError, VideoError, WeightsError)
-from .images import HWC3, check_size, load_image, resize_keeping_aspect, resize_pose_map
+from .errors import (DWposeError, EvaluationError, ImageError, MissingDependencyError, PoseFormatError,
+                     PrecisionFallbackWarning, ProviderFallbackWarning, UnsupportedModelError, VideoError, WeightsError)
+from .images import HWC3, aspect_kept_shape, check_size, load_image, resize_keeping_aspect, resize_pose_map
 from .models import NO_DETECTOR
 from .pipeline import DWposeDetector
+from .pose_files import POSE_FILE_SUFFIXES, PoseSequence, read_pose_file, read_pose_frames, write_pose_maps
 from .poses import Poses
-from .render import STYLES, PoseMapOptions, draw_poses
+from .render import STICK_RULES, STYLES, PoseMapOptions, draw_pose_map, draw_poses
 from .runtime.torch_session import torch_gpu
 from .video import (DET_EVERY, TrackedFrame, TrackingOptions, VideoTracker, VideoWriter, align_poses, read_video,
                     write_pose_video)
@@ -43,11 +45,13 @@ _LAZY = {"PoseAnnotator": "ray", "Job": "batch", "collect_items": "batch", "run_
          "evaluate": "evaluation", "predict": "evaluation"}
 
 __all__ = ["DET_EVERY", "DET_FILENAME", "DWposeDetector", "DWposeError", "EvaluationError", "HF_REPO_ID", "HWC3",
-           "ImageError", "MissingDependencyError", "NO_DETECTOR", "POSE_FILENAME", "PoseMapOptions", "Poses",
-           "PrecisionFallbackWarning", "ProviderFallbackWarning", "STYLES", "TrackedFrame", "TrackingOptions",
+           "ImageError", "MissingDependencyError", "NO_DETECTOR", "POSE_FILENAME", "POSE_FILE_SUFFIXES",
+           "PoseFormatError", "PoseMapOptions", "PoseSequence", "Poses", "PrecisionFallbackWarning",
+           "ProviderFallbackWarning", "STICK_RULES", "STYLES", "TrackedFrame", "TrackingOptions",
            "UnsupportedModelError", "VideoError", "VideoTracker", "VideoWriter", "WeightsError", "align_poses",
-           "check_size", "draw_poses", "load_image", "read_video", "resize_keeping_aspect", "resize_pose_map",
-           "resolve_weights", "torch_gpu", "write_pose_video", *_LAZY]
+           "aspect_kept_shape", "check_size", "draw_pose_map", "draw_poses", "load_image", "read_pose_file",
+           "read_pose_frames", "read_video", "resize_keeping_aspect", "resize_pose_map", "resolve_weights",
+           "torch_gpu", "write_pose_maps", "write_pose_video", *_LAZY]
 
 
 def __getattr__(name: str):

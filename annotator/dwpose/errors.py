@@ -35,6 +35,11 @@ class EvaluationError(DWposeError, ValueError):
     """A ground-truth or prediction file that cannot be evaluated."""
 
 
+class PoseFormatError(DWposeError, ValueError):
+    """Pose data (a file, a JSON object, a POSE_KEYPOINT, an npz or a table row) that cannot be read; the message
+    names the field (e.g. people[0].hand_left_keypoints_2d) and what was expected there."""
+
+
 class MissingDependencyError(DWposeError, ImportError):
     """An optional package a feature needs is not installed; the message names the extra to install."""
 

@@ -14,10 +14,10 @@ from typing import Iterator, Sequence
 import numpy as np
 from PIL import Image
 
-from .images import HWC3, resize_for_detection, resize_pose_map
+from .images import HWC3, resize_for_detection, resized_shape
 from .models import WholeImage, load_person_detector, load_pose_model, means_whole_image
 from .poses import Poses
-from .render import PoseMapOptions, draw_poses
+from .render import PoseMapOptions, draw_pose_map
 from .runtime import choose_runtime
 from .skeleton import coco_to_openpose, pad_to_whole_body
 from .video.tracker import DET_EVERY, TrackedFrame, TrackingOptions, VideoTracker
@@ -172,7 +172,7 @@ class DWposeDetector:
         options = PoseMapOptions.build(options, **map_options)
         rgb = HWC3(image)
         poses = self.detect(rgb, det_threshold=det_threshold, detect_resolution=detect_resolution)
-        pose_map = resize_pose_map(draw_poses(poses, options), rgb.shape[0], rgb.shape[1], image_resolution)
+        pose_map = draw_pose_map(poses, *resized_shape(rgb.shape[0], rgb.shape[1], image_resolution), options)
         return pose_map, poses
 
     def __call__(

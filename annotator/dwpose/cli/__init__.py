@@ -1,7 +1,8 @@
 """The command line: `python -m annotator.dwpose [COMMAND] ...` (or `dwpose ...` once installed).
 
 Commands, one module each: images (the default: pose maps, JSON, npz), video (pose videos, tracked),
-batch (resumable runs, Parquet, Ray), eval (evaluation.py: COCO-WholeBody AP / AR). common.py holds what they share: the
+batch (resumable runs, Parquet, Ray), eval (evaluation.py: COCO-WholeBody AP / AR), render (maps drawn
+from pose files). common.py holds what they share: the
 model and pose map arguments, the detector made from them, warnings and errors as one line.
 """
 
@@ -12,10 +13,10 @@ import sys
 import warnings
 
 from .. import __version__
-from . import batch, evaluation, images, video
+from . import batch, evaluation, images, render, video
 from .common import print_warning
 
-COMMANDS = {"images": images, "video": video, "batch": batch, "eval": evaluation}
+COMMANDS = {"images": images, "video": video, "batch": batch, "eval": evaluation, "render": render}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from ..pipeline import DWposeDetector
-from ..render import STYLES, PoseMapOptions
+from ..render import STICK_RULES, STYLES, PoseMapOptions
 from ..runtime import BACKENDS, PRECISIONS
 
 # What an input that cannot be read raises (reported, and the other inputs go on), and what a subcommand
@@ -42,6 +42,11 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                         help="shorter side the image is resized to for detection (default 512); "
                              "'input': detect on the image at its own size")
     parser.add_argument("--image-resolution", type=int, default=512)
+    add_map_arguments(parser)
+
+
+def add_map_arguments(parser: argparse.ArgumentParser) -> None:
+    """What the pose maps show and how they are drawn (PoseMapOptions), shared by images, videos and render."""
     parser.add_argument("--no-hand", action="store_true", help="do not draw hands")
     parser.add_argument("--no-face", action="store_true", help="do not draw faces")
     parser.add_argument("--foot", action="store_true", help="draw feet (not in the reference renderer)")
@@ -52,7 +57,26 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                              "mimicmotion, musepose, unianimate, easy-dwpose: as those pipelines draw")
     parser.add_argument("--xinsir-sticks", action="store_true",
                         help="thicker limbs growing with the map size, for xinsir's SDXL OpenPose ControlNet "
-                             "(comfyui_controlnet_aux's scale_stick_for_xinsr_cn)")
+                             "(comfyui_controlnet_aux's scale_stick_for_xinsr_cn; the same as --stick-rule xinsir)")
+    parser.add_argument("--stick-rule", choices=STICK_RULES, default="fixed",
+                        help="limb half-width: fixed (--stick-width, the reference's 4), xinsir (--stick-width times "
+                             "comfyui_controlnet_aux's scale), wan (Wan 2.2 Animate's: max(int(min(H, W) / 200) - 1, "
+                             "1)), in pixels of the canvas drawn on")
+    parser.add_argument("--draw-at-output-size", action="store_true",
+                        help="draw the map at its output size (sharp lines, widths in output pixels) instead of "
+                             "drawing at the detection size and resizing (the reference)")
+
+
+def list_inputs(inputs: list[str], suffixes) -> list[Path]:
+    """Files as given (whatever their suffix, so a bad one is reported), and the files of folders whose suffix is
+    one of `suffixes`, sorted."""
+    files = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            files += sorted(p for p in item.iterdir() if p.suffix.lower() in suffixes and p.is_file())
+        else:
+            files.append(item)
+    return files
 
 
 def positive_int(text: str) -> int:
@@ -88,7 +112,9 @@ def make_detector(args: argparse.Namespace) -> DWposeDetector:
 
 def map_options(args: argparse.Namespace) -> PoseMapOptions:
     return PoseMapOptions(include_hand=not args.no_hand, include_face=not args.no_face, include_foot=args.foot,
-                          stick_width=args.stick_width, style=args.style, scale_stick_for_xinsr_cn=args.xinsir_sticks)
+                          stick_width=args.stick_width, style=args.style, scale_stick_for_xinsr_cn=args.xinsir_sticks,
+                          stick_rule=args.stick_rule,
+                          draw_at_output_size=args.draw_at_output_size)
 
 
 def print_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from PIL import Image
 from tqdm import tqdm
 
 from ..images import IMAGE_SUFFIXES, load_image
-from .common import INPUT_ERRORS, SETUP_ERRORS, add_common_arguments, fail, make_detector, map_options, report_failures
+from .common import (INPUT_ERRORS, SETUP_ERRORS, add_common_arguments, fail, list_inputs, make_detector, map_options,
+                     report_failures)
 
 
 def add_parser(commands) -> None:
@@ -25,19 +25,8 @@ def add_parser(commands) -> None:
     parser.set_defaults(run=run)
 
 
-def list_images(inputs: list[str]) -> list[Path]:
-    """Files as given (whatever their suffix, so a bad one is reported), folders' images sorted."""
-    images = []
-    for item in map(Path, inputs):
-        if item.is_dir():
-            images += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-        else:
-            images.append(item)
-    return images
-
-
 def run(args: argparse.Namespace) -> int:
-    images = list_images(args.inputs)
+    images = list_inputs(args.inputs, IMAGE_SUFFIXES)
     if not images:
         return fail("no images found in " + ", ".join(args.inputs))
     try:

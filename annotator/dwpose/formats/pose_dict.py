@@ -36,7 +36,7 @@ def to_pose_dict(poses, layout: str = "mimicmotion") -> dict:
     n = len(poses)
     size = np.array([float(poses.width), float(poses.height)])
     with np.errstate(invalid="ignore", over="ignore"):
-        points = poses.exact_keypoints / size
+        points = poses.relative()
         back = points * size
         exact = np.isfinite(back) & np.isfinite(poses.exact_keypoints)
         residual = np.where(exact, poses.exact_keypoints - back, 0.0)
@@ -102,4 +102,4 @@ def read_pose_dict(pose: dict, width: int, height: int) -> dict:
         pixels += residual
     boxes = np.tile(np.array([0, 0, width, height], dtype=np.float32), (n, 1))
     return dict(exact_keypoints=pixels, scores=scores.astype(np.float32), boxes=boxes,
-                box_scores=np.zeros(n, np.float32), width=int(width), height=int(height))
+                box_scores=np.zeros(n, np.float32), width=int(width), height=int(height), normalized_keypoints=points)

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
+from ..errors import PoseFormatError
 from ..optional import require
+from ..skeleton import NUM_OPENPOSE
+from .checks import describe, image_size, numbers_array
 
 
 def table_schema():
@@ -54,3 +59,33 @@ def read_table(path: str | os.PathLike):
     import pyarrow.parquet as pq
 
     return pq.read_table(path, schema=table_schema())
+
+
+def read_row(row: dict) -> dict:
+    """The Poses fields of one row (a dict, as pyarrow's to_pylist gives it), in pixels of its width x height;
+    lossless: the row a Poses gives (pose_row) is read back to the same keypoints, scores, boxes and ids."""
+    if not isinstance(row, dict):
+        raise PoseFormatError(f"expected a table row (a dict), got {describe(row)}")
+    for column in ("width", "height", "keypoints", "scores"):
+        if column not in row:
+            raise PoseFormatError(f"{column}: missing from the row")
+    width, height = image_size(row["width"], "width"), image_size(row["height"], "height")
+    keypoints = _column(row, "keypoints", (None, NUM_OPENPOSE, 2))
+    n = len(keypoints)
+    scores = _column(row, "scores", (n, NUM_OPENPOSE))
+    boxes = _column(row, "boxes", (n, 4), default=np.tile([0.0, 0.0, width, height], (n, 1)))
+    box_scores = _column(row, "box_scores", (n,), default=np.zeros(n))
+    track_ids = _column(row, "track_ids", (n,), default=None)
+    track_ids = None if track_ids is None else track_ids.astype(np.int64)
+    return dict(exact_keypoints=keypoints, scores=scores.astype(np.float32), boxes=boxes.astype(np.float32),
+                box_scores=box_scores.astype(np.float32), width=width, height=height, track_ids=track_ids)
+
+
+def _column(row: dict, column: str, shape: tuple, default=None) -> np.ndarray | None:
+    """The row's `column` as a float64 array of `shape`; `default` where the value is null."""
+    value = row.get(column)
+    if value is None:
+        return default
+    if isinstance(value, list) and not value:  # no people
+        value = np.zeros(tuple(0 if size is None else size for size in shape))
+    return numbers_array(value, column, shape)

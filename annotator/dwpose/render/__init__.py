@@ -9,20 +9,23 @@ as its source draws the same keypoints (styles.py names them):
 * "easy-dwpose" (easy_dwpose.py): reallyigor/easy_dwpose's draw_pose (faces before hands).
 
 In "mimicmotion", "musepose" and "unianimate" include_foot has no effect (they draw no separate feet);
-stick_width (and the xinsir scaling) sets the limbs' half-width except in "musepose". drawing.py holds
+stick_width (and the stick rules: xinsir's scale, Wan's width) sets the limbs' half-width except in
+"musepose". draw_pose_map gives the map at another size (drawn there with draw_at_output_size). drawing.py holds
 what the styles share (limbs, joints, hands, faces, the drawable-point rule).
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from ..poses import Poses
-from .drawing import xinsir_stick_scale
+from .drawing import STICK_RULES, limb_half_width, wan_stick_width, xinsir_stick_scale
 from .options import PoseMapOptions
 from .styles import DRAWERS, STYLES
 
-__all__ = ["PoseMapOptions", "STYLES", "draw_poses", "xinsir_stick_scale"]
+__all__ = ["PoseMapOptions", "STICK_RULES", "STYLES", "draw_pose_map", "draw_poses", "wan_stick_width",
+           "xinsir_stick_scale"]
 
 
 def draw_poses(poses: Poses, options: PoseMapOptions | None = None, **fields) -> np.ndarray:
@@ -32,6 +35,20 @@ def draw_poses(poses: Poses, options: PoseMapOptions | None = None, **fields) ->
     say what is drawn; by default the reference's map.
     """
     options = PoseMapOptions.build(options, **fields)
-    stick_width = options.stick_width * (xinsir_stick_scale(poses.width, poses.height)
-                                         if options.scale_stick_for_xinsr_cn else 1)
+    stick_width = limb_half_width(options.stick_rule, options.stick_width, poses.width, poses.height)
     return DRAWERS[options.style](poses, options, stick_width)
+
+
+def draw_pose_map(poses: Poses, height: int, width: int, options: PoseMapOptions | None = None,
+                  **fields) -> np.ndarray:
+    """The pose map of `poses` as an HxWx3 uint8 RGB array of height x width.
+
+    By default (the reference) drawn at the size the poses refer to, then resized with INTER_LINEAR to
+    width x height (a copy when the sizes are equal); with options.draw_at_output_size drawn directly at
+    width x height (the poses scaled there with Poses.in_pixels_of), so lines stay sharp and stick widths are
+    in output pixels. `options` and `fields` as for draw_poses."""
+    options = PoseMapOptions.build(options, **fields)
+    height, width = int(height), int(width)
+    if options.draw_at_output_size:
+        return draw_poses(poses.in_pixels_of(width, height), options)
+    return cv2.resize(draw_poses(poses, options), (width, height), interpolation=cv2.INTER_LINEAR)

@@ -35,6 +35,24 @@ def xinsir_stick_scale(width: int, height: int) -> int:
     return 1 if longer < 500 else min(2 + longer // 1000, 7)
 
 
+STICK_RULES = ("fixed", "xinsir", "wan")
+
+
+def wan_stick_width(width: int, height: int) -> int:
+    """Wan 2.2 Animate's limb half-width (Wan-Video/Wan2.2 @ 42bf4cf, wan/modules/animate/preprocess/
+    human_visualization.py draw_aapose_new, its default stickwidth_type 'v2', which draw_aapose_by_meta_new
+    uses): max(int(min(H, W) / 200) - 1, 1), the ellipses' second axis as ours."""
+    return max(int(min(height, width) / 200) - 1, 1)
+
+
+def limb_half_width(rule: str, stick_width: int, width: int, height: int) -> int:
+    """The body limbs' half-width on a width x height canvas: "fixed" stick_width (the reference's 4), "xinsir"
+    stick_width x xinsir_stick_scale, "wan" wan_stick_width (stick_width not used)."""
+    if rule == "wan":
+        return wan_stick_width(width, height)
+    return stick_width * (xinsir_stick_scale(width, height) if rule == "xinsir" else 1)
+
+
 def drawable_mask(points: np.ndarray, visible: np.ndarray, scale=None) -> np.ndarray:
     """Visible points whose pixel coordinates OpenCV can take: `points` themselves, or `points` times
     `scale` (width, height) for normalised points. Absurd coordinates are simply not drawn (no warning)."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..skeleton import THRESHOLD
-from .drawing import STICK_WIDTH
+from .drawing import STICK_RULES, STICK_WIDTH
 from .styles import STYLES
 
 
@@ -24,7 +24,12 @@ class PoseMapOptions:
     ControlNet 1.1 / DWPose reference renderer), "sd-webui-controlnet" (the web UIs' built-in renderer,
     person by person), or the renderer of "mimicmotion", "musepose", "unianimate" or "easy-dwpose" (each
     style's module says what the switches and the threshold do there); scale_stick_for_xinsr_cn: limbs
-    thicker with the map size, as comfyui_controlnet_aux draws them for xinsir's SDXL OpenPose ControlNet.
+    thicker with the map size, as comfyui_controlnet_aux draws them for xinsir's SDXL OpenPose ControlNet
+    (the same as stick_rule="xinsir"); stick_rule: the limbs' half-width, "fixed" (stick_width), "xinsir"
+    (stick_width x comfyui_controlnet_aux's scale) or "wan" (Wan 2.2 Animate's, max(int(min(H, W) / 200) - 1,
+    1)), in pixels of the canvas drawn on; draw_at_output_size: a map wanted at another size than the poses'
+    canvas (render.draw_pose_map, and the pipeline's, the tracker's and the hosts' maps) is drawn directly
+    at that size, lines sharp and widths in its pixels, instead of drawn on the canvas and resized.
     """
 
     include_body: bool = True
@@ -35,12 +40,22 @@ class PoseMapOptions:
     stick_width: int = STICK_WIDTH
     style: str = "controlnet"
     scale_stick_for_xinsr_cn: bool = False
+    stick_rule: str = "fixed"
+    draw_at_output_size: bool = False
 
     def __post_init__(self):
         if self.style not in STYLES:
             raise ValueError(f"style must be one of {', '.join(STYLES)}, got {self.style!r}")
-        for field in ("include_body", "include_hand", "include_face", "include_foot", "scale_stick_for_xinsr_cn"):
+        for field in ("include_body", "include_hand", "include_face", "include_foot", "scale_stick_for_xinsr_cn",
+                      "draw_at_output_size"):
             object.__setattr__(self, field, bool(getattr(self, field)))
+        if self.stick_rule not in STICK_RULES:
+            raise ValueError(f"stick_rule must be one of {', '.join(STICK_RULES)}, got {self.stick_rule!r}")
+        if self.scale_stick_for_xinsr_cn and self.stick_rule == "wan":
+            raise ValueError("scale_stick_for_xinsr_cn is stick_rule 'xinsir'; it cannot go with stick_rule 'wan'")
+        if self.scale_stick_for_xinsr_cn:
+            object.__setattr__(self, "stick_rule", "xinsir")
+        object.__setattr__(self, "scale_stick_for_xinsr_cn", self.stick_rule == "xinsir")
         threshold = self.threshold
         if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not math.isfinite(threshold):
             raise ValueError(f"threshold must be a finite number, got {threshold!r}")
@@ -60,6 +75,9 @@ class PoseMapOptions:
             raise TypeError(f"unexpected pose map option(s) {', '.join(unknown)}; "
                             f"the options are {', '.join(cls.field_names())}")
         base = options if options is not None else cls()
+        if "scale_stick_for_xinsr_cn" in fields and "stick_rule" not in fields:  # the switch turns the rule too
+            on = bool(fields["scale_stick_for_xinsr_cn"])
+            fields["stick_rule"] = "xinsir" if on else ("fixed" if base.stick_rule == "xinsir" else base.stick_rule)
         return dataclasses.replace(base, **fields) if fields else base
 
     @classmethod

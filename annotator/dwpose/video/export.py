@@ -9,8 +9,8 @@ from pathlib import Path
 from PIL import Image
 
 from ..errors import VideoError
-from ..images import HWC3, resize_pose_map
-from ..render import PoseMapOptions, draw_poses
+from ..images import HWC3, resized_shape
+from ..render import PoseMapOptions, draw_pose_map
 from .align import align_poses
 from .io import VideoWriter, read_video, resample, video_info
 from .tracker import DET_EVERY, TrackingOptions, VideoTracker
@@ -60,7 +60,7 @@ def _write_aligned(detector, tracked, reference_image, method, path, out_dir, ra
         error = err
     aligned = align_poses(driving, reference, method)
     height, width = reference_rgb.shape[:2]
-    maps = ((time, resize_pose_map(draw_poses(poses, options), height, width, image_resolution), poses)
+    maps = ((time, draw_pose_map(poses, *resized_shape(height, width, image_resolution), options), poses)
             for time, poses in zip(times, aligned))
     written = _write_frames(maps, path, out_dir, rate, png_frames, options)
     if error is not None:

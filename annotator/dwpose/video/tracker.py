@@ -15,9 +15,9 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from ..images import HWC3, resize_for_detection, resize_pose_map
+from ..images import HWC3, resize_for_detection, resized_shape
 from ..poses import Poses
-from ..render import PoseMapOptions, draw_poses
+from ..render import PoseMapOptions, draw_pose_map
 from .io import timed_frames
 from .smoothing import PoseSmoother
 from .tracking import PoseTracker, collapsed, duplicated, keypoint_boxes, select_people
@@ -104,8 +104,8 @@ class VideoTracker:
             shown = poses.subset(select_people(poses, tracking.max_people, tracking.people))
             if smoother is not None:
                 shown = smoother(shown, time if time is not None else index / fps)
-            pose_map = resize_pose_map(draw_poses(shown, self.options), rgb.shape[0], rgb.shape[1],
-                                       self.image_resolution)
+            pose_map = draw_pose_map(shown, *resized_shape(rgb.shape[0], rgb.shape[1], self.image_resolution),
+                                     self.options)
             yield TrackedFrame(index, time, pose_map, shown)
 
     def _between_detections(self, detect_image: np.ndarray, previous: Poses | None, index: int) -> Poses | None:
