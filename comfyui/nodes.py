@@ -230,7 +230,7 @@ class DWPosePreprocessor:
                 "style": (list(STYLES), {"default": "controlnet",
                                          "tooltip": "controlnet: the reference renderer; sd-webui-controlnet: "
                                                     "as the web UIs draw (person by person); mimicmotion, "
-                                                    "musepose, unianimate, easy-dwpose: as those video "
+                                                    "musepose, unianimate, easy-dwpose, vace, wan-animate: as those video "
                                                     "pipelines draw (detect_foot has no effect there)"}),
                 "scale_stick_for_xinsr_cn": ("BOOLEAN", {"default": False,
                                                          "tooltip": "Thicker limbs for xinsir's SDXL OpenPose "

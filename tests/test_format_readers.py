@@ -42,13 +42,13 @@ def poses_strategy(draw, max_people=3, finite=False):
     return Poses(points, scores, boxes, rng.uniform(0, 1, n).astype(np.float32), width, height, ids)
 
 
-def as_written(poses: Poses, feet: bool = False) -> Poses:
-    """The poses a visibility-only format carries: shown points with score 1, hidden ones at (0, 0) with
-    score 0; feet hidden unless the format writes them."""
+def as_written(poses: Poses, feet: bool = False, hidden_at=(0.0, 0.0)) -> Poses:
+    """The poses a visibility-only format carries: shown points with score 1, hidden ones at `hidden_at` (pixels:
+    JSON's (0, 0); npz's relative -1 is (-W, -H)) with score 0; feet hidden unless the format writes them."""
     shown = poses.visible()
     if not feet:
         shown[:, FEET] = False
-    points = np.where(shown[..., None], poses.exact_keypoints, 0.0)
+    points = np.where(shown[..., None], poses.exact_keypoints, np.array(hidden_at, dtype=np.float64))
     return Poses(points, shown.astype(np.float32), poses.boxes, poses.box_scores, poses.width, poses.height,
                  poses.track_ids)
 
@@ -120,7 +120,8 @@ def test_npz(poses):
             np.testing.assert_array_equal(first[key].item()[part], second[key].item()[part])
     # npz coordinates are relative: styles drawing from relative coordinates give the written map exactly;
     # sd-webui-controlnet draws pixels, and x / W * W is not x for every x (one pixel off at most).
-    assert_same_maps(read, as_written(poses), [s for s in STYLES if s != "sd-webui-controlnet"])
+    hidden_at = (-float(poses.width), -float(poses.height))  # wan-animate averages shown and hidden points
+    assert_same_maps(read, as_written(poses, hidden_at=hidden_at), [s for s in STYLES if s != "sd-webui-controlnet"])
     assert_same_maps(read, poses, ("controlnet", "musepose"))
 
 

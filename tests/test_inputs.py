@@ -120,7 +120,7 @@ def test_missing_truncated_and_wrong_model_files(tmp_path, empty_yolox, marker_p
     # Valid ONNX files with the wrong contract: the pose model given as detector and vice versa.
     with pytest.raises(WeightsError, match="not those of a person detector"):
         DWposeDetector(marker_pose, marker_pose)
-    with pytest.raises(WeightsError, match="not those of an RTMPose"):
+    with pytest.raises(WeightsError, match="not those of a pose model"):
         DWposeDetector(empty_yolox, empty_yolox)
     body_68 = sim.save(sim.simcc_marker_model(num_keypoints=68), tmp_path / "k68.onnx")
     with pytest.raises(WeightsError, match="68 keypoints"):

@@ -197,7 +197,7 @@ def test_broken_and_truncated_videos_are_reported_and_the_work_kept(tmp_path, cr
     assert code == 1 and "junk.mp4: not a readable video" in err
     done = (out / "cut.jsonl").read_text().splitlines()
     assert 5 < len(done) < 40 and all(json.loads(line)["people"] for line in done)
-    assert f"cut.mkv: the video ends early (truncated?)" in err and f"the last frame decoded was frame {len(done) - 1}" in err
+    assert "cut.mkv: the video ends early (truncated?)" in err and f"the last frame decoded was frame {len(done) - 1}" in err
     assert len(list(read_video(out / "cut_pose.mp4"))) == len(done)  # the mp4 was closed properly
 
 

@@ -377,7 +377,8 @@ def test_easy_dwpose_draws_faces_before_hands_and_hides_no_hand_or_face_point():
 
 
 def test_the_styles_are_listed_and_options_reach_them():
-    assert STYLES == ("controlnet", "sd-webui-controlnet", "mimicmotion", "musepose", "unianimate", "easy-dwpose")
+    assert STYLES == ("controlnet", "sd-webui-controlnet", "mimicmotion", "musepose", "unianimate", "easy-dwpose",
+                      "vace", "wan-animate")
     poses = make_poses({(0, 1): (100, 120), (0, 2): (200, 120), (0, 24): (30, 30), (0, 92): (250, 200)},
                        width=320, height=240)
     for style in STYLES[2:]:

@@ -31,8 +31,10 @@ DET_FILENAME = "yolox_l.onnx"
 POSE_FILENAME = "dw-ll_ucoco_384.onnx"
 CKPTS_DIR = Path(__file__).resolve().parent.parent / "ckpts"  # annotator/ckpts
 
-DET_KIND = "a person detector in ONNX format (YOLOX with raw [1, A, 85] output, or RTMDet with dets/labels)"
-POSE_KIND = "an RTMPose/DWPose SimCC pose model in ONNX format (outputs simcc_x, simcc_y)"
+DET_KIND = ("a person detector in ONNX format (YOLOX with raw [1, A, 85] output, RTMDet with dets/labels, or "
+            "ultralytics YOLO: [1, 84, A] or end-to-end [1, N, 6])")
+POSE_KIND = ("a pose model in ONNX format (RTMPose/DWPose SimCC: outputs simcc_x, simcc_y; or a ViTPose heatmap "
+             "model: one output [N, K, H/4, W/4])")
 _WHAT = {DET_FILENAME: DET_KIND, POSE_FILENAME: POSE_KIND}
 _TRUTHY = {"1", "true", "yes", "on"}
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")

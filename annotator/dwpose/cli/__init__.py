@@ -2,7 +2,7 @@
 
 Commands, one module each: images (the default: pose maps, JSON, npz), video (pose videos, tracked),
 batch (resumable runs, Parquet, Ray), eval (evaluation.py: COCO-WholeBody AP / AR), render (maps drawn
-from pose files). common.py holds what they share: the
+from pose files), wan-animate (Wan 2.2 Animate's inputs). common.py holds what they share: the
 model and pose map arguments, the detector made from them, warnings and errors as one line.
 """
 
@@ -13,10 +13,11 @@ import sys
 import warnings
 
 from .. import __version__
-from . import batch, evaluation, images, render, video
+from . import batch, evaluation, images, render, video, wan_animate
 from .common import print_warning
 
-COMMANDS = {"images": images, "video": video, "batch": batch, "eval": evaluation, "render": render}
+COMMANDS = {"images": images, "video": video, "batch": batch, "eval": evaluation, "render": render,
+            "wan-animate": wan_animate}
 
 
 def build_parser() -> argparse.ArgumentParser:

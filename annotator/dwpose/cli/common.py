@@ -54,7 +54,7 @@ def add_map_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--style", choices=STYLES, default="controlnet",
                         help="controlnet: the ControlNet 1.1 / DWPose reference renderer (default); "
                              "sd-webui-controlnet: as the web UIs' built-in draws (person by person); "
-                             "mimicmotion, musepose, unianimate, easy-dwpose: as those pipelines draw")
+                             "mimicmotion, musepose, unianimate, easy-dwpose, vace, wan-animate: as those pipelines draw")
     parser.add_argument("--xinsir-sticks", action="store_true",
                         help="thicker limbs growing with the map size, for xinsir's SDXL OpenPose ControlNet "
                              "(comfyui_controlnet_aux's scale_stick_for_xinsr_cn; the same as --stick-rule xinsir)")

@@ -42,7 +42,13 @@ class YOLOX(PersonDetector):
         if len(session.get_inputs()) != 1 or len(outputs) != 1:
             return False
         shape = outputs[0].shape
-        return len(shape) == 3 and isinstance(shape[2], int) and shape[2] > 5
+        if len(shape) != 3 or not isinstance(shape[2], int) or shape[2] <= 5:
+            return False
+        # A static anchor count must be the grid's of a static input size ([1, 300, 7] is not a YOLOX).
+        height, width = (list(session.get_inputs()[0].shape) + [None] * 4)[2:4]
+        if isinstance(shape[1], int) and isinstance(height, int) and isinstance(width, int):
+            return shape[1] == sum((height // stride) * (width // stride) for stride in STRIDES)
+        return True
 
     def _person_candidates(self, blob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The output rows whose person score (objectness x person class) exceeds NMS_SCORE: their indices

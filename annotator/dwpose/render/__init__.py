@@ -5,13 +5,18 @@ as its source draws the same keypoints (styles.py names them):
 * "sd-webui-controlnet" (webui.py): the web UIs' built-in renderer, person by person.
 * "mimicmotion" (mimicmotion.py): Tencent/MimicMotion's draw_pose (score-shaded, on a 2160-px canvas).
 * "musepose" (musepose.py): TMElyralab/MusePose's draw_pose (the first person, widths from lengths).
-* "unianimate" (unianimate.py): ali-vilab/UniAnimate's draw_pose (the first person, toe points).
+* "unianimate" (unianimate.py): ali-vilab/UniAnimate's draw_pose, which UniAnimate-DiT keeps unchanged (the
+  first person, toe points).
 * "easy-dwpose" (easy_dwpose.py): reallyigor/easy_dwpose's draw_pose (faces before hands).
+* "vace" (vace.py): ali-vilab/VACE's pose annotator (drawn on its 1024-px canvas, resized back, red and blue
+  swapped; its presets are the include_* switches).
+* "wan-animate" (wan_animate.py): Wan 2.2 Animate's draw_aapose_by_meta_new (20-point body with toes, widths
+  from the canvas size, threshold 0.5, no face points, person by person).
 
-In "mimicmotion", "musepose" and "unianimate" include_foot has no effect (they draw no separate feet);
-stick_width (and the stick rules: xinsir's scale, Wan's width) sets the limbs' half-width except in
-"musepose". draw_pose_map gives the map at another size (drawn there with draw_at_output_size). drawing.py holds
-what the styles share (limbs, joints, hands, faces, the drawable-point rule).
+In "mimicmotion", "musepose", "unianimate", "vace" and "wan-animate" include_foot has no effect (they draw no
+separate feet); stick_width (and the stick rules: xinsir's scale, Wan's width) sets the limbs' half-width
+except in "musepose" and "wan-animate". draw_pose_map gives the map at another size (drawn there with
+draw_at_output_size). drawing.py holds what the styles share (limbs, joints, hands, faces, the drawable-point rule).
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ class PoseMapOptions:
     reference renderer); threshold: the keypoint score a point needs to be shown (and exported);
     stick_width: half-width in pixels of the body limbs (the reference's 4); style: "controlnet" (the
     ControlNet 1.1 / DWPose reference renderer), "sd-webui-controlnet" (the web UIs' built-in renderer,
-    person by person), or the renderer of "mimicmotion", "musepose", "unianimate" or "easy-dwpose" (each
-    style's module says what the switches and the threshold do there); scale_stick_for_xinsr_cn: limbs
+    person by person), or the renderer of "mimicmotion", "musepose", "unianimate", "easy-dwpose", "vace" or
+    "wan-animate" (each style's module says what the switches and the threshold do there); scale_stick_for_xinsr_cn: limbs
     thicker with the map size, as comfyui_controlnet_aux draws them for xinsir's SDXL OpenPose ControlNet
     (the same as stick_rule="xinsir"); stick_rule: the limbs' half-width, "fixed" (stick_width), "xinsir"
     (stick_width x comfyui_controlnet_aux's scale) or "wan" (Wan 2.2 Animate's, max(int(min(H, W) / 200) - 1,

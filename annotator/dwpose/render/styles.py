@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import controlnet, easy_dwpose, mimicmotion, musepose, unianimate, webui
+from . import controlnet, easy_dwpose, mimicmotion, musepose, unianimate, vace, wan_animate, webui
 
 DRAWERS = {
     "controlnet": controlnet.draw,  # the ControlNet 1.1 / DWPose reference renderer (the default)
@@ -11,5 +11,7 @@ DRAWERS = {
     "musepose": musepose.draw,
     "unianimate": unianimate.draw,
     "easy-dwpose": easy_dwpose.draw,
+    "vace": vace.draw,  # ali-vilab/VACE's pose annotator (its 1024-px canvas, red and blue swapped)
+    "wan-animate": wan_animate.draw,  # Wan 2.2 Animate's pose video (20-point body, widths from the size)
 }
 STYLES = tuple(DRAWERS)

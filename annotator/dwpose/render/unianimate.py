@@ -1,9 +1,18 @@
 """The "unianimate" style: ali-vilab/UniAnimate run_align_pose.py DWposeDetector and draw_pose, dwpose/util.py
-draw_body_and_foot, pixel for pixel.
+draw_body_and_foot, pixel for pixel; the same map as ali-vilab/UniAnimate-DiT's.
 
 The first person only; two more body points, the mean of each foot's big and small toe (shown when both
 toes' scores are above the threshold), joined to the ankles; red and blue swapped (it writes the RGB-drawn
-canvas with cv2.imwrite). The maps it saves have no face (include_face=False).
+canvas with cv2.imwrite). The maps it saves have no face (include_face=False). Its script draws them at
+512 x 768 (draw_pose(pose, H=768, W=512)) whatever the video's size: draw_pose_map(poses, 768, 512, options)
+with draw_at_output_size=True gives that.
+
+UniAnimate-DiT (ali-vilab/UniAnimate-DiT @ 884ac92, files of its first commit 7df88a4) carries the same
+pose extraction: its dwpose/util.py (draw_body_and_foot, draw_handpose, draw_facepose), dwpose/wholebody.py,
+dwpose/onnxdet.py, dwpose/onnxpose.py and the empty dwpose/__init__.py are byte-identical to UniAnimate's
+(@ 643c963), and its run_align_pose.py differs only in an unused oss2 import left out, one more unused
+draw_pose of the reference pose, and the reference map's file name (pose.jpg for ref_pose.jpg): the same toe
+points, limbs, colours, widths, first person and cv2.imwrite channel order. So this one style serves both.
 """
 
 from __future__ import annotations

@@ -12,11 +12,13 @@ from .cache import cache_file, recall, remember, write_atomically
 
 def dynamic_batch_copy(path) -> Path | None:
     """The model with its batch dimension made dynamic, or None if its batch is dynamic already, it
-    cannot be edited, or the onnx package is missing."""
+    cannot be edited, its tensors are in external data files (a copy in the cache would lose them or, past
+    2 GB, fail to serialise), or the onnx package is missing."""
     if not importable("onnx"):
         return None
     import onnx
     from onnx import numpy_helper
+    from onnx.external_data_helper import uses_external_data
     target = cache_file(path, "dynamic-batch")
     not_needed = target.with_suffix(".not-needed")  # saves reading the model again in the next process
     if target.exists():
@@ -24,10 +26,14 @@ def dynamic_batch_copy(path) -> Path | None:
     if recall(not_needed) is not None:
         return None
     try:
-        model = onnx.load(os.fspath(path))
+        model = onnx.load(os.fspath(path), load_external_data=False)
     except Exception:
         return None
     graph = model.graph
+    tensors = [*graph.initializer, *(attribute.t for node in graph.node for attribute in node.attribute)]
+    if any(uses_external_data(tensor) for tensor in tensors):
+        remember(not_needed, "")
+        return None
     first_dims = [value.type.tensor_type.shape.dim[0] for value in [*graph.input, *graph.output]
                   if len(value.type.tensor_type.shape.dim) > 0]
     if not first_dims or any(dim.dim_value != 1 for dim in first_dims):
