@@ -58,6 +58,11 @@ def test_options_rules_and_their_switch():
     assert PoseMapOptions(stick_rule="xinsir").scale_stick_for_xinsr_cn
     assert PoseMapOptions.build(PoseMapOptions(stick_rule="xinsir"), scale_stick_for_xinsr_cn=False).stick_rule == "fixed"
     assert PoseMapOptions(stick_rule="wan").scale_stick_for_xinsr_cn is False
+    # build (the keywords of draw_poses, annotate, __call__) turns the switch with the rule it is given
+    xinsir = PoseMapOptions(stick_rule="xinsir")
+    assert PoseMapOptions.build(xinsir, stick_rule="fixed") == PoseMapOptions()
+    assert PoseMapOptions.build(xinsir, stick_rule="wan").scale_stick_for_xinsr_cn is False
+    assert PoseMapOptions.build(PoseMapOptions(stick_rule="wan"), scale_stick_for_xinsr_cn=False).stick_rule == "wan"
     with pytest.raises(ValueError, match="stick_rule must be one of fixed, xinsir, wan"):
         PoseMapOptions(stick_rule="thick")
     with pytest.raises(ValueError, match="cannot go with stick_rule 'wan'"):
@@ -97,3 +102,45 @@ def test_annotate_and_the_images_command(crowd_yolox, marker_pose, crowd_image, 
 def test_contradicting_cli_flags_exit_2(tmp_path, capsys):
     code = main(["render", str(tmp_path / "a.json"), "--out", str(tmp_path), "--xinsir-sticks", "--stick-rule", "wan"])
     assert code == 2 and "cannot go with stick_rule 'wan'" in capsys.readouterr().err
+
+
+def test_tracked_maps_are_drawn_at_the_output_size(crowd_yolox, marker_pose, crowd_image):
+    """VideoTracker's maps: by default the resized reference map, with draw_at_output_size drawn at their size."""
+    detector = DWposeDetector(crowd_yolox, marker_pose)
+    frames = [crowd_image, crowd_image[::-1].copy()]
+    height, width = resized_shape(*crowd_image.shape[:2], 512)
+    for result in detector.track(frames, detect_resolution=256, image_resolution=512):
+        np.testing.assert_array_equal(result.pose_map, resize_pose_map(draw_poses(result.poses),
+                                                                       *crowd_image.shape[:2], 512))
+    options = PoseMapOptions(draw_at_output_size=True, stick_rule="xinsir")
+    for result in detector.track(frames, detect_resolution=256, image_resolution=512, options=options):
+        assert result.pose_map.shape == (height, width, 3)
+        np.testing.assert_array_equal(result.pose_map, draw_poses(result.poses.in_pixels_of(width, height), options))
+
+
+def test_aligned_video_frames_are_drawn_at_the_output_size(crowd_yolox, marker_pose, tmp_path):
+    """write_pose_video with align_to: each PNG frame is draw_pose_map of the aligned poses (in pixels of the
+    reference's detection canvas) at the reference's map size, not the resized map."""
+    pytest.importorskip("av")
+    from PIL import Image
+
+    from annotator.dwpose import align_poses
+    from annotator.dwpose.video import VideoWriter, read_video, write_pose_video
+
+    rng = np.random.default_rng(5)
+    clip = tmp_path / "clip.mp4"
+    with VideoWriter(clip, 25) as writer:
+        for i in range(3):
+            writer.write(rng.integers(0, 80, (416, 416, 3), dtype=np.uint8), i / 25)
+    reference = rng.integers(0, 255, (768, 512, 3), dtype=np.uint8)
+    options = PoseMapOptions(draw_at_output_size=True, stick_rule="wan")
+    detector = DWposeDetector(crowd_yolox, marker_pose)
+    write_pose_video(detector, clip, tmp_path / "out", png_frames=True, people="largest", align_to=reference,
+                     detect_resolution=256, options=options)
+    driving = [r.poses for r in detector.track(read_video(clip), people="largest", detect_resolution=256)]
+    aligned = align_poses(driving, detector.detect(reference, detect_resolution=256), "mimicmotion")
+    assert (aligned[0].height, aligned[0].width) == (384, 256)  # the reference's detection canvas
+    for number, poses in enumerate(aligned):
+        written = np.asarray(Image.open(tmp_path / "out" / "clip" / f"{number:06d}.png"))
+        np.testing.assert_array_equal(written, draw_pose_map(poses, *resized_shape(768, 512, 512), options))
+        assert not np.array_equal(written, draw_pose_map(poses, *resized_shape(768, 512, 512)))

@@ -67,7 +67,9 @@ class PoseMapOptions:
 
     @classmethod
     def build(cls, options: "PoseMapOptions | None" = None, **fields) -> "PoseMapOptions":
-        """`options` (default: the defaults) with `fields` changed; an unknown field raises TypeError."""
+        """`options` (default: the defaults) with `fields` changed; an unknown field raises TypeError. Changing one of
+        scale_stick_for_xinsr_cn and stick_rule changes the other to match (xinsir's switch off turns "xinsir" back
+        to "fixed"; a rule given turns the switch on for "xinsir", off for the others)."""
         if options is not None and not isinstance(options, cls):
             raise TypeError(f"options must be a PoseMapOptions, got {type(options).__name__}")
         unknown = sorted(set(fields) - set(cls.field_names()))
@@ -78,6 +80,8 @@ class PoseMapOptions:
         if "scale_stick_for_xinsr_cn" in fields and "stick_rule" not in fields:  # the switch turns the rule too
             on = bool(fields["scale_stick_for_xinsr_cn"])
             fields["stick_rule"] = "xinsir" if on else ("fixed" if base.stick_rule == "xinsir" else base.stick_rule)
+        elif "stick_rule" in fields and "scale_stick_for_xinsr_cn" not in fields:  # and the rule turns the switch
+            fields["scale_stick_for_xinsr_cn"] = fields["stick_rule"] == "xinsir"
         return dataclasses.replace(base, **fields) if fields else base
 
     @classmethod
