@@ -1,5 +1,5 @@
-"""What the person detectors (yolox.py, rtmdet.py) share: the model's input size, the letterbox, NMS,
-and the PersonDetector base class."""
+"""What the person detectors (yolox.py, rtmdet.py, yolo.py) share: the model's input size, the anchor points,
+the letterbox, NMS, and the PersonDetector base class."""
 
 from __future__ import annotations
 
@@ -9,6 +9,12 @@ import numpy as np
 from ..runtime import ModelSession
 
 PAD_VALUE = 114
+STRIDES = (8, 16, 32)  # the anchor grids of YOLOX and ultralytics YOLO
+
+
+def num_anchor_points(input_hw: tuple[int, int]) -> int:
+    """The anchor points of an input of (H, W) over STRIDES (8400 for 640 x 640)."""
+    return sum((input_hw[0] // stride) * (input_hw[1] // stride) for stride in STRIDES)
 
 
 def model_input_hw(session: ModelSession, default: int) -> tuple[int, int]:

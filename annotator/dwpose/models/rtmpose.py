@@ -63,6 +63,26 @@ def decode_simcc(simcc_x: np.ndarray, simcc_y: np.ndarray, split_ratio: float) -
                          (np.argmax(simcc_y, axis=1), np.amax(simcc_y, axis=1)), n, k, split_ratio)
 
 
+def reference_crop(image: np.ndarray, box: np.ndarray, input_wh: tuple[int, int]) -> tuple[np.ndarray, ...]:
+    """The reference's crop of one box (x1, y1, x2, y2) of `image` (HxWx3 uint8 RGB): the normalised model input
+    (3, H, W) float32 and the box's center and scale (2,) float64 in pixels."""
+    in_w, in_h = input_wh
+    center, scale = box_to_center_scale(box, in_w / in_h)
+    # OpenCV 4's warpAffine (the reference's crop) whatever OpenCV is installed: opencv4.py
+    crop = warp_affine_linear(image, crop_matrix(center, scale, input_wh), (in_w, in_h))
+    return cv2.LUT(crop, _LUT_FOR_CV2).transpose(2, 0, 1), center, scale
+
+
+def input_geometry(session: ModelSession) -> tuple[str, tuple[int, int], bool]:
+    """A top-down pose model's input name, its (width, height), and whether its batch is dynamic (several
+    persons per run); ValueError where the height or width is not fixed."""
+    model_input = session.get_inputs()[0]
+    batch, _, in_h, in_w = model_input.shape
+    if not (isinstance(in_h, int) and isinstance(in_w, int)):
+        raise ValueError(f"the pose model's input {model_input.shape} must have a fixed height and width")
+    return model_input.name, (in_w, in_h), not (isinstance(batch, int) and batch == 1)
+
+
 def decode_argmax(x: tuple, y: tuple, n: int, k: int, split_ratio: float) -> tuple[np.ndarray, np.ndarray]:
     """decode_simcc from the (argmax, max) of the (N*K, bins) x and y logits."""
     locs = np.stack((x[0], y[0]), axis=-1).astype(np.float32)
@@ -81,13 +101,8 @@ class RTMPose:
         self.session = session
         self.max_batch = max(1, int(max_batch))
         self._buffers = threading.local()
-        model_input = session.get_inputs()[0]
-        self.input_name = model_input.name
-        batch, _, in_h, in_w = model_input.shape
-        if not (isinstance(in_h, int) and isinstance(in_w, int)):
-            raise ValueError(f"the pose model's input {model_input.shape} must have a fixed height and width")
-        self.input_wh = (in_w, in_h)
-        self.batched = not (isinstance(batch, int) and batch == 1)  # dynamic batch: all persons in one run
+        self.input_name, self.input_wh, self.batched = input_geometry(session)  # dynamic: all persons in one run
+        in_w = self.input_wh[0]
         outputs = {o.name: o for o in session.get_outputs()}
         x_out, y_out = (outputs["simcc_x"], outputs["simcc_y"]) if "simcc_x" in outputs else session.get_outputs()[:2]
         self.output_names = [x_out.name, y_out.name]
@@ -118,10 +133,7 @@ class RTMPose:
         centers = np.empty((len(boxes), 2))
         scales = np.empty((len(boxes), 2))
         for i, box in enumerate(boxes):
-            centers[i], scales[i] = box_to_center_scale(box, in_w / in_h)
-            # OpenCV 4's warpAffine (the reference's crop) whatever OpenCV is installed: opencv4.py
-            crop = warp_affine_linear(image, crop_matrix(centers[i], scales[i], self.input_wh), (in_w, in_h))
-            blob[i] = cv2.LUT(crop, _LUT_FOR_CV2).transpose(2, 0, 1)
+            blob[i], centers[i], scales[i] = reference_crop(image, box, self.input_wh)
         return blob, centers, scales
 
     def _run_and_decode(self, blob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

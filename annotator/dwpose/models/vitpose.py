@@ -39,9 +39,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..opencv4 import warp_affine_linear
 from ..runtime import ModelSession
-from .rtmpose import NORMALISE_LUT, box_to_center_scale, crop_matrix
+from .rtmpose import input_geometry, reference_crop
 
 MODES = ("wan", "dwpose")
 DEFAULT_MODE = "wan"
@@ -55,8 +54,6 @@ WAN_MIN_BOX_SIDE = 10
 # Wan's scale unit: bbox_from_detector divides by 200, keypoints_from_heatmaps gets scale * 200.
 WAN_SCALE_UNIT = 200.0
 DARK_KERNEL = 11  # keypoints_from_heatmaps' default kernel, the one Pose2d runs
-
-_LUT_FOR_CV2 = np.ascontiguousarray(NORMALISE_LUT.T.reshape(1, 256, 3))  # cv2.LUT's layout, as rtmpose.py
 
 
 # --------------------------------------------------------------------------------------- the decode
@@ -221,13 +218,7 @@ class ViTPose:
         self.session = session
         self.max_batch = max(1, int(max_batch))
         self.mode = mode
-        model_input = session.get_inputs()[0]
-        self.input_name = model_input.name
-        batch, _, in_h, in_w = model_input.shape
-        if not (isinstance(in_h, int) and isinstance(in_w, int)):
-            raise ValueError(f"the pose model's input {model_input.shape} must have a fixed height and width")
-        self.input_wh = (in_w, in_h)
-        self.batched = not (isinstance(batch, int) and batch == 1)  # dynamic batch: several persons per run
+        self.input_name, self.input_wh, self.batched = input_geometry(session)  # dynamic: several persons per run
         output = session.get_outputs()[0]
         self.output_names = [output.name]
         self.num_keypoints = output.shape[1]
@@ -251,9 +242,7 @@ class ViTPose:
         scales = np.empty((len(boxes), 2))
         for i, box in enumerate(boxes):
             if self.mode == "dwpose":
-                centers[i], scales[i] = box_to_center_scale(box, in_w / in_h)
-                crop = warp_affine_linear(image, crop_matrix(centers[i], scales[i], self.input_wh), (in_w, in_h))
-                blob[i] = cv2.LUT(crop, _LUT_FOR_CV2).transpose(2, 0, 1)
+                blob[i], centers[i], scales[i] = reference_crop(image, box, self.input_wh)
             else:
                 height, width = image.shape[:2]
                 if box[2] - box[0] < WAN_MIN_BOX_SIDE or box[3] - box[1] < WAN_MIN_BOX_SIDE:

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from ..runtime import ModelSession
-from .detection import PAD_VALUE, PersonDetector, model_input_hw, nms
+from .detection import PAD_VALUE, PersonDetector, model_input_hw, nms, num_anchor_points
 
 RAW = "raw"
 END_TO_END = "end-to-end"
@@ -39,7 +39,6 @@ PREPROCESSING = ("ultralytics", "wan")
 
 COCO_CLASSES = 80
 PERSON = 0
-STRIDES = (8, 16, 32)
 INPUT_SIDE = 640  # a dynamic input: ultralytics' and Wan's size
 NMS_IOU = 0.45
 MAX_DETECTIONS = 300  # ultralytics' max_det
@@ -48,11 +47,6 @@ MAX_DETECTIONS = 300  # ultralytics' max_det
 WAN_THRESHOLD = 0.05
 WAN_NMS_IOU = 0.5
 WAN_SHAPE_RATIO = 0.4
-
-
-def num_anchor_points(input_hw: tuple[int, int]) -> int:
-    """The anchor points of an input of (H, W) over strides 8, 16 and 32 (8400 for 640 x 640)."""
-    return sum((input_hw[0] // stride) * (input_hw[1] // stride) for stride in STRIDES)
 
 
 def output_format(session: ModelSession) -> str | None:

@@ -10,10 +10,9 @@ import threading
 
 import numpy as np
 
-from .detection import PersonDetector, letterbox, nms
+from .detection import STRIDES, PersonDetector, letterbox, nms, num_anchor_points
 from ..runtime import ModelSession
 
-STRIDES = (8, 16, 32)
 NMS_IOU = 0.45
 NMS_SCORE = 0.1  # candidates below this never reach NMS
 
@@ -47,7 +46,7 @@ class YOLOX(PersonDetector):
         # A static anchor count must be the grid's of a static input size ([1, 300, 7] is not a YOLOX).
         height, width = (list(session.get_inputs()[0].shape) + [None] * 4)[2:4]
         if isinstance(shape[1], int) and isinstance(height, int) and isinstance(width, int):
-            return shape[1] == sum((height // stride) * (width // stride) for stride in STRIDES)
+            return shape[1] == num_anchor_points((height, width))
         return True
 
     def _person_candidates(self, blob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
