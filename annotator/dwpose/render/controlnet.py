@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..skeleton import BODY, FACE, FEET, FOOT_COLORS, FOOT_EDGES, HAND_COLORS, HAND_EDGES
-from .drawing import blank_canvas, draw_bodies, draw_face, draw_linked_points, drawable_mask, stacked_hands
+from ..skeleton import BODY, FEET, FOOT_COLORS, FOOT_EDGES
+from .drawing import draw_bodies, draw_faces, draw_hands, draw_linked_points, drawable_mask
 
 
 def draw(poses, options, stick_width: int) -> np.ndarray:
@@ -19,25 +19,24 @@ def draw(poses, options, stick_width: int) -> np.ndarray:
     return draw_in_order(poses, options, stick_width, poses.visible(options.threshold), faces_first=False)
 
 
-def draw_in_order(poses, options, stick_width: int, visible: np.ndarray, faces_first: bool) -> np.ndarray:
+def draw_in_order(poses, options, stick_width: int, visible: np.ndarray, faces_first: bool,
+                  size: tuple[int, int] | None = None) -> np.ndarray:
     """The reference's drawing of the points `visible` shows (bool (N, 134)): bodies, feet, then hands and
-    faces (faces before hands with `faces_first`)."""
-    canvas = blank_canvas(poses)
+    faces (faces before hands with `faces_first`), on a black canvas of `size` (H, W), default the poses'."""
+    height, width = size or (poses.height, poses.width)
+    canvas = np.zeros((height, width, 3), dtype=np.uint8)
     points = poses.normalized(options.threshold, visible)
-    drawable = drawable_mask(points, visible, (float(poses.width), float(poses.height)))
-    scale = (float(poses.width), float(poses.height))
+    scale = (float(width), float(height))
+    drawable = drawable_mask(points, visible, scale)
     if options.include_body:
         canvas = draw_bodies(canvas, points[:, BODY], drawable[:, BODY], stick_width)
     if options.include_foot:
         for feet, ok in zip(points[:, FEET], drawable[:, FEET]):
             draw_linked_points(canvas, feet, ok, scale, FOOT_EDGES, FOOT_COLORS)
     if options.include_face and faces_first:
-        for face, ok in zip(points[:, FACE], drawable[:, FACE]):
-            draw_face(canvas, face, ok, scale)
+        draw_faces(canvas, points, drawable, scale)
     if options.include_hand:
-        for hand, ok in zip(stacked_hands(points), stacked_hands(drawable)):
-            draw_linked_points(canvas, hand, ok, scale, HAND_EDGES, HAND_COLORS)
+        draw_hands(canvas, points, drawable, scale)
     if options.include_face and not faces_first:
-        for face, ok in zip(points[:, FACE], drawable[:, FACE]):
-            draw_face(canvas, face, ok, scale)
+        draw_faces(canvas, points, drawable, scale)
     return canvas

@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 
 from ..opencv4 import line
-from ..skeleton import BODY_LIMBS, COLORS, FACE_COLOR, HAND_POINT_COLOR, LEFT_HAND, RIGHT_HAND
+from ..skeleton import (BODY_LIMBS, COLORS, FACE, FACE_COLOR, HAND_COLORS, HAND_EDGES, HAND_POINT_COLOR, LEFT_HAND,
+                        RIGHT_HAND)
 
 STICK_WIDTH = 4
 EPS = 0.01
@@ -123,6 +124,19 @@ def draw_linked_points(canvas, points, ok, scale, edges, edge_colors, scores=Non
         if pixel and min(pixel) > EPS:
             color = HAND_POINT_COLOR if scores is None else (0, 0, int(scores[k] * 255))
             cv2.circle(canvas, pixel, radius, color, thickness=-1)
+
+
+def draw_hands(canvas: np.ndarray, points: np.ndarray, drawable: np.ndarray, scale) -> None:
+    """Every left hand, then every right hand of the (N, 134, 2) relative `points` (where `drawable`), as the
+    reference draws them on a canvas of `scale` (width, height)."""
+    for hand, ok in zip(stacked_hands(points), stacked_hands(drawable)):
+        draw_linked_points(canvas, hand, ok, scale, HAND_EDGES, HAND_COLORS)
+
+
+def draw_faces(canvas: np.ndarray, points: np.ndarray, drawable: np.ndarray, scale) -> None:
+    """Every face of the (N, 134, 2) relative `points` (where `drawable`), as the reference draws them."""
+    for face, ok in zip(points[:, FACE], drawable[:, FACE]):
+        draw_face(canvas, face, ok, scale)
 
 
 def draw_face(canvas, points, ok, scale, scores=None) -> None:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..skeleton import BODY, BODY_LIMBS, COLORS, FACE, FEET, HAND_COLORS, HAND_EDGES
-from .drawing import blank_canvas, draw_bodies, draw_face, draw_linked_points, drawable_mask, stacked_hands
+from ..skeleton import BODY, BODY_LIMBS, COLORS, FEET
+from .drawing import blank_canvas, draw_bodies, draw_faces, draw_hands, drawable_mask
 
 # UniAnimate's body: the 18 points and the two toe means (left, right), joined to the left and right ankle.
 LIMBS = BODY_LIMBS + [[14, 19], [11, 20]]
@@ -49,9 +49,7 @@ def _draw_bgr(canvas: np.ndarray, poses, options, stick_width: int) -> np.ndarra
     if options.include_body:
         canvas = draw_bodies(canvas, body, body_drawable, stick_width, limbs=LIMBS, colors=LIMB_COLORS)
     if options.include_hand:
-        for hand, ok in zip(stacked_hands(points), stacked_hands(drawable)):
-            draw_linked_points(canvas, hand, ok, scale, HAND_EDGES, HAND_COLORS)
+        draw_hands(canvas, points, drawable, scale)
     if options.include_face:
-        for face, ok in zip(points[:, FACE], drawable[:, FACE]):
-            draw_face(canvas, face, ok, scale)
+        draw_faces(canvas, points, drawable, scale)
     return canvas

@@ -19,12 +19,14 @@ half-width in pixels of VACE's drawing canvas (4 there by default, as VACE).
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 
 from ..images import resized_shape
-from ..skeleton import BODY, FACE, HAND_COLORS, HAND_EDGES
-from .drawing import draw_bodies, draw_face, draw_linked_points, drawable_mask, limb_half_width, stacked_hands
+from .controlnet import draw_in_order
+from .drawing import limb_half_width
 
 SHORT_SIDE = 1024  # PoseAnnotator's RESIZE_SIZE default, which all its configs keep
 
@@ -48,18 +50,7 @@ def canvas_size(height: int, width: int) -> tuple[int, int]:
 def vace_canvas(poses, options) -> np.ndarray:
     """VACE's drawing before its channel flip and resize: the poses' relative coordinates on its canvas."""
     height, width = canvas_size(poses.height, poses.width)
-    canvas = np.zeros((height, width, 3), dtype=np.uint8)
-    scale = (float(width), float(height))
-    visible = poses.visible(options.threshold)
-    points = poses.normalized(options.threshold, visible)
-    drawable = drawable_mask(points, visible, scale)
-    if options.include_body:
-        half_width = limb_half_width(options.stick_rule, options.stick_width, width, height)
-        canvas = draw_bodies(canvas, points[:, BODY], drawable[:, BODY], half_width)
-    if options.include_hand:
-        for hand, ok in zip(stacked_hands(points), stacked_hands(drawable)):
-            draw_linked_points(canvas, hand, ok, scale, HAND_EDGES, HAND_COLORS)
-    if options.include_face:
-        for face, ok in zip(points[:, FACE], drawable[:, FACE]):
-            draw_face(canvas, face, ok, scale)
-    return canvas
+    half_width = limb_half_width(options.stick_rule, options.stick_width, width, height)
+    no_feet = dataclasses.replace(options, include_foot=False)  # VACE draws no feet
+    return draw_in_order(poses, no_feet, half_width, poses.visible(options.threshold), faces_first=False,
+                         size=(height, width))
