@@ -145,3 +145,15 @@ def host_process(webui_dir: Path, isolated):
             del sys.modules[name]
         sys.modules.update(saved_modules)
         sys.path[:] = saved_path
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module of tiny models: threads only add overhead, and thrash when the CPU is
+    shared. Modules ask for it with pytest.mark.usefixtures("one_torch_thread")."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

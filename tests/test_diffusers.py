@@ -22,7 +22,7 @@ torch = pytest.importorskip("torch")
 diffusers = pytest.importorskip("diffusers")
 transformers = pytest.importorskip("transformers")
 
-pytestmark = pytest.mark.requires_diffusers
+pytestmark = [pytest.mark.requires_diffusers, pytest.mark.usefixtures("one_torch_thread")]
 
 DETECT_RESOLUTION = 256
 IMAGE_RESOLUTION = 64  # small, so the pipeline is cheap; sides are multiples of 64 as SD needs
@@ -34,15 +34,6 @@ STEPS = 2
 @pytest.fixture(scope="module", autouse=True)
 def offline(hub_offline):
     """Nothing in this module may reach the Hugging Face Hub."""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """The models are tiny: threads only add overhead, and thrash when the CPU is shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

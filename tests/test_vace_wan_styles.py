@@ -42,6 +42,7 @@ stand-in models and on hand-made poses. What each follows:
 The sources ran on OpenCV 4: thick lines are drawn as OpenCV 4 does (annotator/dwpose/opencv4.py).
 """
 
+import functools
 import math
 
 import cv2
@@ -51,6 +52,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_pose_dict import random_poses
+from test_video_model_styles import make_poses, px
 
 from annotator.dwpose import DWposeDetector, PoseMapOptions, Poses, draw_pose_map, draw_poses, opencv4
 from annotator.dwpose.render import STYLES
@@ -248,18 +250,7 @@ def test_stand_in_model_poses_match_their_sources(crowd_yolox, random_pose, crow
 
 # ---- hand-made poses ----
 
-def make_poses(points: dict, n=1, width=1024, height=1024, scores=None):
-    """Poses whose listed (person, index) points are at the given pixels with score 0.9 (or scores[...])."""
-    keypoints = np.full((n, 134, 2), -1.0)
-    score = np.zeros((n, 134), dtype=np.float32)
-    for key, xy in points.items():
-        keypoints[key] = xy
-        score[key] = (scores or {}).get(key, 0.9)
-    return Poses(keypoints, score, np.zeros((n, 4), np.float32), np.ones(n, np.float32), width, height)
-
-
-def px(canvas, x, y):
-    return tuple(int(v) for v in canvas[y, x])
+make_poses = functools.partial(make_poses, width=1024, height=1024)  # VACE's canvas at 1024 is the input's
 
 
 def swapped(rgb):

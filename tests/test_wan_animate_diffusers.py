@@ -40,7 +40,7 @@ av = pytest.importorskip("av")
 if not hasattr(diffusers, "WanAnimatePipeline"):
     pytest.skip("this diffusers has no WanAnimatePipeline (added in 0.36)", allow_module_level=True)
 
-pytestmark = [pytest.mark.requires_diffusers, pytest.mark.requires_video]
+pytestmark = [pytest.mark.requires_diffusers, pytest.mark.requires_video, pytest.mark.usefixtures("one_torch_thread")]
 
 RESOLUTION_AREA = (64, 64)  # the reference (300 x 400) becomes 48 x 64 (W x H): not square, so a swap would show
 FRAMES = 5  # 10 frames at 10 fps sampled to 5 fps
@@ -50,15 +50,6 @@ STEPS = 1
 @pytest.fixture(scope="module", autouse=True)
 def offline(hub_offline):
     """Nothing in this module may reach the Hugging Face Hub."""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """The models are tiny: threads only add overhead, and thrash when the CPU is shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
