@@ -27,7 +27,7 @@ from .formats.table import read_table
 from .optional import require
 from .poses import Poses
 from .render import draw_pose_map
-from .video.io import VideoWriter
+from .video.export import write_frames
 
 POSE_FILE_SUFFIXES = (".json", ".jsonl", ".npz", ".parquet")
 DEFAULT_FPS = 30.0
@@ -149,7 +149,8 @@ def _is_pose_meta(item) -> bool:
     return (isinstance(item, dict) and "keypoints_body" in item) or hasattr(item, "kps_body")
 
 
-def write_pose_maps(sequence: PoseSequence, out_dir: str | os.PathLike, options=None, size: tuple[int, int] | None = None,
+def write_pose_maps(sequence: PoseSequence, out_dir: str | os.PathLike, options=None,
+                    size: tuple[int, int] | None = None,
                     fps: float | None = None, video: bool = True, png_frames: bool = False) -> list[Path]:
     """The maps of a pose sequence as files in `out_dir`; returns their paths.
 
@@ -169,22 +170,10 @@ def write_pose_maps(sequence: PoseSequence, out_dir: str | os.PathLike, options=
     if video:
         require("av", "pose videos")
     times = sequence.times or [n / (fps or DEFAULT_FPS) for n in range(len(sequence.frames))]
-    written = []
-    if png_frames:
-        (out_dir / sequence.name).mkdir(exist_ok=True)
-    writer = VideoWriter(out_dir / f"{sequence.name}_pose.mp4", fps or frame_rate(times)) if video else None
-    try:
-        for number, (poses, time) in enumerate(zip(sequence.frames, times)):
-            pose_map = draw_pose_map(poses, height, width, options)
-            if writer is not None:
-                writer.write(pose_map, time - times[0])
-            if png_frames:
-                Image.fromarray(pose_map).save(out_dir / sequence.name / f"{number:06d}.png")
-                written.append(out_dir / sequence.name / f"{number:06d}.png")
-    finally:
-        if writer is not None:
-            writer.close()
-    return ([Path(writer.path)] if writer is not None else []) + written
+    maps = ((time - times[0], draw_pose_map(poses, height, width, options))
+            for poses, time in zip(sequence.frames, times))
+    return write_frames(maps, fps or frame_rate(times), out_dir / f"{sequence.name}_pose.mp4" if video else None,
+                        out_dir / sequence.name if png_frames else None)
 
 
 def frame_rate(times: list[float]) -> float:

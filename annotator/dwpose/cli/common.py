@@ -90,6 +90,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    """argparse type: a number above 0 (and below a million)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def detect_resolution(text: str):
     """argparse type of --detect-resolution: a positive integer, or 'input' (None: the image's own size)."""
     if text.strip().lower() == "input":

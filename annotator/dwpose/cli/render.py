@@ -13,7 +13,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..pose_files import DEFAULT_FPS, POSE_FILE_SUFFIXES, read_pose_file, write_pose_maps
-from .common import INPUT_ERRORS, SETUP_ERRORS, add_map_arguments, fail, list_inputs, map_options, report_failures
+from .common import (INPUT_ERRORS, SETUP_ERRORS, add_map_arguments, fail, list_inputs, map_options, positive_float,
+                     report_failures)
 
 
 def add_parser(commands) -> None:
@@ -39,16 +40,6 @@ def map_size(text: str) -> tuple[int, int]:
     if not match or min(int(match[1]), int(match[2])) < 1:
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, e.g. 768x1024, got {text!r}")
     return int(match[1]), int(match[2])
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < 1e6:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -120,7 +120,7 @@ def read_openpose_json(frame: dict, width: int | None = None, height: int | None
 
 
 def _canvas_side(frame: dict, key: str, given: int | None) -> int:
-    value = frame.get(key, given) if frame.get(key) is not None else given
+    value = frame.get(key) if frame.get(key) is not None else given
     if value is None:
         raise PoseFormatError(f"{key}: missing; the frame does not say its canvas size (OpenPose's own files do "
                               "not): give the width and height")

@@ -11,6 +11,7 @@ from PIL import Image
 from ..errors import VideoError
 from ..images import HWC3, resized_shape
 from ..render import PoseMapOptions, draw_pose_map
+from ..skeleton import THRESHOLD
 from .align import align_poses
 from .io import VideoWriter, read_video, resample, video_info
 from .tracker import DET_EVERY, TrackingOptions, VideoTracker
@@ -70,19 +71,44 @@ def _write_aligned(detector, tracked, reference_image, method, path, out_dir, ra
 
 def _write_frames(frames, path: Path, out_dir: Path, rate: float, png_frames: bool, options) -> tuple[Path, Path]:
     """(time, pose map, poses) of each frame into the mp4, the jsonl (and the PNGs); returns their paths."""
-    if png_frames:
-        (out_dir / path.stem).mkdir(exist_ok=True)
     mp4, jsonl = out_dir / f"{path.stem}_pose.mp4", out_dir / f"{path.stem}.jsonl"
     threshold = PoseMapOptions.build(options).threshold
-    with VideoWriter(mp4, rate) as writer, open(jsonl, "w", encoding="utf-8") as lines:
-        first = None
-        for number, (time, pose_map, poses) in enumerate(frames):
-            first = time if first is None else first
-            time = time - first  # the output starts at 0, keeping the input's spacing
-            writer.write(pose_map, time)
-            lines.write(json.dumps({"frame": number, "time": round(time, 6),
-                                    **poses.to_openpose_json(threshold)}) + "\n")
-            lines.flush()  # complete up to the last frame, whatever happens next
-            if png_frames:
-                Image.fromarray(pose_map).save(out_dir / path.stem / f"{number:06d}.png")
+    with open(jsonl, "w", encoding="utf-8") as lines:
+
+        def maps():  # each frame's line written once its map is
+            first = None
+            for number, (time, pose_map, poses) in enumerate(frames):
+                first = time if first is None else first
+                time = time - first  # the output starts at 0, keeping the input's spacing
+                yield time, pose_map
+                lines.write(jsonl_line(number, time, poses, threshold))
+                lines.flush()  # complete up to the last frame, whatever happens next
+
+        write_frames(maps(), rate, mp4, out_dir / path.stem if png_frames else None)
     return mp4, jsonl
+
+
+def jsonl_line(number: int, time: float, poses, threshold: float = THRESHOLD) -> str:
+    """A pose video's jsonl line of one frame: {"frame", "time" (seconds, 6 decimals), the OpenPose JSON}."""
+    return json.dumps({"frame": number, "time": round(time, 6), **poses.to_openpose_json(threshold)}) + "\n"
+
+
+def write_frames(frames, fps: float, mp4: Path | None = None, png_dir: Path | None = None) -> list[Path]:
+    """Each (time in seconds, HxWx3 uint8 RGB image) of `frames`, one at a time, into the H.264 `mp4` (None:
+    none) and as <png_dir>/<frame:06d>.png (None: none); returns the paths written. The mp4 is closed properly
+    whatever happens."""
+    written = [] if mp4 is None else [Path(mp4)]
+    if png_dir is not None:
+        Path(png_dir).mkdir(parents=True, exist_ok=True)
+    writer = None if mp4 is None else VideoWriter(mp4, fps)
+    try:
+        for number, (time, image) in enumerate(frames):
+            if writer is not None:
+                writer.write(image, time)
+            if png_dir is not None:
+                written.append(Path(png_dir) / f"{number:06d}.png")
+                Image.fromarray(image).save(written[-1])
+    finally:
+        if writer is not None:
+            writer.close()
+    return written

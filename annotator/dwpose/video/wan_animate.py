@@ -19,7 +19,6 @@ black before the first.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -32,7 +31,8 @@ from ..images import HWC3, load_image
 from ..render import PoseMapOptions, draw_poses
 from ..skeleton import FACE
 from ..wan_preprocess import FACE_SIZE, face_box, face_crop, padding_resize, resize_by_area, sampled_frame_indices
-from .io import VideoWriter, read_video, video_info
+from .export import jsonl_line, write_frames
+from .io import read_video, video_info
 from .tracker import DET_EVERY, TrackingOptions, VideoTracker
 
 RESOLUTION_AREA = (1280, 720)  # the official default
@@ -120,7 +120,8 @@ def wan_animate_inputs(detector, video, reference, *, fps: float | None = 30, re
     return result
 
 
-def write_wan_animate_inputs(inputs: WanAnimateInputs, out_dir, reference_path=None, png_frames: bool = False) -> list[Path]:
+def write_wan_animate_inputs(inputs: WanAnimateInputs, out_dir, reference_path=None,
+                             png_frames: bool = False) -> list[Path]:
     """The files WanAnimatePipeline and ComfyUI's WanAnimateToVideo are fed from: src_pose.mp4, src_face.mp4 (the
     main person's; src_face_<id>.mp4 for each other person), src_ref.png (the reference file copied as the
     official script copies it, else the resized reference), poses.jsonl (each frame's OpenPose JSON with its
@@ -134,14 +135,9 @@ def write_wan_animate_inputs(inputs: WanAnimateInputs, out_dir, reference_path=N
     if not inputs.face_frames:
         videos["src_face"] = [np.zeros((FACE_SIZE, FACE_SIZE, 3), np.uint8)] * len(inputs.pose_frames)
     for name, frames in videos.items():
-        with VideoWriter(out_dir / f"{name}.mp4", inputs.fps) as writer:
-            for number, image in enumerate(frames):
-                writer.write(image, number / inputs.fps)
-        written.append(out_dir / f"{name}.mp4")
-        if png_frames:
-            (out_dir / name).mkdir(exist_ok=True)
-            for number, image in enumerate(frames):
-                Image.fromarray(image).save(out_dir / name / f"{number:06d}.png")
+        timed = ((number / inputs.fps, image) for number, image in enumerate(frames))
+        png_dir = out_dir / name if png_frames else None
+        written.append(write_frames(timed, inputs.fps, out_dir / f"{name}.mp4", png_dir)[0])
     ref = out_dir / "src_ref.png"
     if reference_path is not None and Path(reference_path).suffix.lower() == ".png":
         shutil.copyfile(reference_path, ref)
@@ -150,6 +146,6 @@ def write_wan_animate_inputs(inputs: WanAnimateInputs, out_dir, reference_path=N
     written.append(ref)
     with open(out_dir / "poses.jsonl", "w", encoding="utf-8") as lines:
         for number, (poses, time) in enumerate(zip(inputs.poses, inputs.times)):
-            lines.write(json.dumps({"frame": number, "time": round(time, 6), **poses.to_openpose_json()}) + "\n")
+            lines.write(jsonl_line(number, time, poses))
     written.append(out_dir / "poses.jsonl")
     return written
