@@ -167,12 +167,9 @@ def pose_map(poses, options, height: int, width: int, resolution: int):
     `resolution`): drawn on the canvas the poses are in pixels of; from the frame's own size resized as
     comfyui_controlnet_aux resizes its maps, from the detect canvas as the library resizes its maps; with
     options.draw_at_output_size drawn at that size directly."""
-    if options.draw_at_output_size:
-        return dwpose.draw_pose_map(poses, *dwpose.aspect_kept_shape(height, width, resolution), options)
-    canvas = dwpose.draw_poses(poses, options)
-    if (poses.height, poses.width) == (height, width):
-        return dwpose.resize_keeping_aspect(canvas, resolution)
-    return dwpose.resize_pose_map(canvas, height, width, resolution, keep_aspect=True)
+    if (poses.height, poses.width) == (height, width) and not options.draw_at_output_size:
+        return dwpose.resize_keeping_aspect(dwpose.draw_poses(poses, options), resolution)
+    return dwpose.draw_pose_map(poses, *dwpose.aspect_kept_shape(height, width, resolution), options)
 
 
 def switched_on(value) -> bool:
@@ -277,8 +274,7 @@ class DWPosePreprocessor:
 
         if tracking:
             tracker = dwpose.VideoTracker(detector, dwpose.TrackingOptions(fallback_whole_image=fallback),
-                                          detect_resolution=detect_resolution, image_resolution=resolution,
-                                          options=options)
+                                          detect_resolution=detect_resolution, image_resolution=None)  # maps below
             found = (result.poses for result in tracker.track(frames()))
         else:
             found = (detector.detect(frame, detect_resolution=detect_resolution, fallback_whole_image=fallback)

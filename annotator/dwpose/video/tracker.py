@@ -28,12 +28,12 @@ DET_EVERY = 8  # frames per person-detector run; why 8: README, "Video" (bench/V
 @dataclass
 class TrackedFrame:
     """One frame of a tracked video: its index, time in seconds (None when unknown), the pose map (uint8 RGB
-    at the image_resolution size) and the poses it shows (with track_ids, in pixels of the detect_resolution
+    at the image_resolution size; None when the tracker draws no maps) and the poses it shows (with track_ids, in pixels of the detect_resolution
     canvas)."""
 
     index: int
     time: float | None
-    pose_map: np.ndarray
+    pose_map: np.ndarray | None
     poses: Poses
 
 
@@ -71,12 +71,12 @@ class VideoTracker:
     with its detect(image, boxes=, det_threshold=, fallback_whole_image=)).
 
     `tracking`: a TrackingOptions; `detect_resolution`: ControlNet's resize of each frame before detection
-    (None: the frame as it is); `image_resolution`: the maps' shorter side; `options`: the PoseMapOptions of
-    the maps; `det_threshold`: the person detector's minimum score (default: the pipeline's).
+    (None: the frame as it is); `image_resolution`: the maps' shorter side (None: no maps, for callers that
+    draw their own: TrackedFrame.pose_map is None); `options`: the PoseMapOptions of the maps; `det_threshold`: the person detector's minimum score (default: the pipeline's).
     """
 
     def __init__(self, pipeline, tracking: TrackingOptions | None = None, *, detect_resolution: int | None = 512,
-                 image_resolution: int = 512, options: PoseMapOptions | None = None,
+                 image_resolution: int | None = 512, options: PoseMapOptions | None = None,
                  det_threshold: float | None = None):
         self.pipeline = pipeline
         self.tracking = tracking or TrackingOptions()
@@ -104,8 +104,8 @@ class VideoTracker:
             shown = poses.subset(select_people(poses, tracking.max_people, tracking.people))
             if smoother is not None:
                 shown = smoother(shown, time if time is not None else index / fps)
-            pose_map = draw_pose_map(shown, *resized_shape(rgb.shape[0], rgb.shape[1], self.image_resolution),
-                                     self.options)
+            pose_map = None if self.image_resolution is None else draw_pose_map(
+                shown, *resized_shape(rgb.shape[0], rgb.shape[1], self.image_resolution), self.options)
             yield TrackedFrame(index, time, pose_map, shown)
 
     def _between_detections(self, detect_image: np.ndarray, previous: Poses | None, index: int) -> Poses | None:

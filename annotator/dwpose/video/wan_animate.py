@@ -96,7 +96,7 @@ def wan_animate_inputs(detector, video, reference, *, fps: float | None = 30, re
     ref_h, ref_w = reference.shape[:2]
     rate = float(fps) if fps and fps != -1 else (video_info(video)["fps"] or 30.0)
     tracking = TrackingOptions(det_every, max_people, people)
-    tracker = VideoTracker(detector, tracking, detect_resolution=None, image_resolution=64, options=options)
+    tracker = VideoTracker(detector, tracking, detect_resolution=None, image_resolution=None)  # maps drawn here
     frames = list(sampled_frames(video, fps))
     result = WanAnimateInputs([], {}, reference, fps=rate)
     last_face: dict[int, np.ndarray] = {}
