@@ -125,3 +125,15 @@ def test_python_dash_m(tmp_path):
                            str(tmp_path / "out")], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "a_pose.png").is_file()
+
+
+def test_coco_results_of_several_images_give_a_map_each(tmp_path):
+    first, second = made_up_poses(10), made_up_poses(11, people=1)
+    entries = first.to_coco_wholebody(3) + second.to_coco_wholebody(7)
+    (tmp_path / "results.json").write_text(json.dumps(entries))
+    out = tmp_path / "out"
+    assert main(["render", str(tmp_path / "results.json"), "--out", str(out), "--size", "320x240"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["results_3_pose.png", "results_7_pose.png"]
+    for image_id, poses in ((3, first), (7, second)):
+        coco = Poses.from_coco_wholebody(poses.to_coco_wholebody(image_id), 320, 240)
+        np.testing.assert_array_equal(png(out / f"results_{image_id}_pose.png"), draw_poses(coco))

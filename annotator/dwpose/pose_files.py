@@ -85,10 +85,11 @@ def _json_sequences(path: Path, value, width, height) -> list[PoseSequence]:
                               f"results, got {describe(value)}")
     if all(isinstance(item, dict) and "keypoints" in item and "people" not in item for item in value):
         size = _size(path, width, height)
-        ids = list(dict.fromkeys(entry.get("image_id") for entry in value))
-        return [PoseSequence(path.stem if len(ids) == 1 else f"{path.stem}_{image_id}",
-                             [Poses.from_coco_wholebody(value, *size, image_id=image_id)], None, False)
-                for image_id in ids]
+        images: dict[str, list] = {}  # each image's entries, grouped in one pass
+        for entry in value:
+            images.setdefault(repr(entry.get("image_id")), []).append(entry)
+        return [PoseSequence(path.stem if len(images) == 1 else f"{path.stem}_{entries[0].get('image_id')}",
+                             [Poses.from_coco_wholebody(entries, *size)], None, False) for entries in images.values()]
     frames = [_frame(frame, width, height, f"frame {number}") for number, frame in enumerate(value)]
     return [PoseSequence(path.stem, frames, None, len(frames) > 1)]
 
