@@ -31,8 +31,8 @@ stand-in models and on hand-made poses. What each follows:
   1) for lines and point discs; edges where both scores are >= threshold and the int pixel coordinates > 0.01;
   points (0, 0, 255)). process_pipepline.py draws on np.zeros_like(frame) and writes the frames with moviepy as
   RGB: no channel swap. Wan draws one person (its pose2d keeps one); each person is drawn in turn here.
-  Keypoints are fed as float64 (our exact coordinates, the float32 scores widened), as the other oracles are;
-  Wan's own ViTPose gives float32 arrays.
+  Keypoints are fed to wan_map as Wan's ViTPose gives them, float32 (133, 3) arrays (our exact coordinates
+  cast to float32), divided by W and H in float32 (the other oracles take float64).
 * UniAnimate-DiT: ali-vilab/UniAnimate-DiT @ 884ac92 dwpose/util.py, wholebody.py, onnxdet.py, onnxpose.py and
   __init__.py are the same git blobs as ali-vilab/UniAnimate @ 643c963's (2f83229..., 05bbe0b..., 15ae797...,
   79cd4a0..., e69de29...), and its run_align_pose.py DWposeDetector.__call__ and draw_pose are UniAnimate's
@@ -149,12 +149,16 @@ WAN_COLORS = PALETTE + [[200, 200, 0], [100, 100, 0]]
 
 
 def coco_wholebody(poses: Poses, person: int) -> np.ndarray:
-    """(133, 3) COCO-WholeBody x / W, y / H, score of one person (the project's layout map; no neck)."""
-    kp = np.zeros((133, 3))
-    relative, scores = poses.relative()[person], poses.scores[person].astype(np.float64)
+    """(133, 3) float32 COCO-WholeBody x / W, y / H, score of one person (the project's layout map; no neck),
+    as load_pose_metas_from_kp2ds_seq makes them from float32 pixels."""
+    kp = np.zeros((133, 3), np.float32)
+    pixels, scores = poses.exact_keypoints[person], poses.scores[person]
     for ours, coco in enumerate(COCO_INDEX):
         if coco >= 0:
-            kp[coco] = [relative[ours, 0], relative[ours, 1], scores[ours]]
+            kp[coco] = [pixels[ours, 0], pixels[ours, 1], scores[ours]]
+    with np.errstate(over="ignore", invalid="ignore"):
+        kp[:, 0] /= poses.width
+        kp[:, 1] /= poses.height
     return kp
 
 
@@ -327,9 +331,10 @@ def test_wan_body_widths_colours_and_toes():
     # 1920 x 1080: limbs and joints max(int(1080 / 200) - 1, 1) = 4. Colours as drawn (not swapped).
     poses = wan_person()
     canvas = draw_poses(poses, style="wan-animate")
-    # the neck: the shoulders' mean (950, 300), joint colour 1 [255, 85, 0], radius 4, over the limbs
-    assert px(canvas, 950, 300) == (255, 85, 0) and px(canvas, 954, 300) == (255, 85, 0)
-    assert px(canvas, 955, 300) == (153, 51, 0)  # neck -> left shoulder, limb 1: int(85 * 0.6) = 51
+    # the neck: the shoulders' mean (950, 300), joint colour 1 [255, 85, 0], radius 4, over the limbs; Wan's
+    # float32 950 / 1920 times 1920 is 949.99998: the disc is centred on x = 949
+    assert px(canvas, 949, 300) == (255, 85, 0) and px(canvas, 953, 300) == (255, 85, 0)
+    assert px(canvas, 954, 300) == (153, 51, 0)  # neck -> left shoulder, limb 1: int(85 * 0.6) = 51
     # neck -> right shoulder, limb 0: int(255 * 0.6) = 153 on the limb itself (no canvas dimming), half-width 4
     assert px(canvas, 925, 304) == (153, 0, 0) and px(canvas, 925, 305) == (0, 0, 0)
     # left toe: the mean (1000, 900) of the left big and small toe, joint colour 18 [200, 200, 0]
@@ -380,7 +385,8 @@ def test_wan_hands_are_thinner_and_people_are_drawn_in_turn():
     poses = make_poses(hand, n=2, width=1920, height=1080)
     canvas = draw_poses(poses, style="wan-animate")
     assert px(canvas, 350, 500) == (255, 0, 0) and px(canvas, 350, 502) == (0, 0, 0)  # hand edge 0, width 2
-    assert px(canvas, 300, 502) == (0, 0, 255) and px(canvas, 300, 503) == (0, 0, 0)  # hand point, radius 2
+    # hand point, radius 2, at (300, 499): Wan's float32 500 / 1080 times 1080 is 499.99999
+    assert px(canvas, 300, 501) == (0, 0, 255) and px(canvas, 300, 502) == (0, 0, 0)
     # the shoulders' neck (400, 500) of person 1 comes later: its joint covers person 0's hand edge
     assert px(canvas, 400, 500) == (255, 85, 0)
     assert px(draw_poses(poses.subset([0]), style="wan-animate"), 400, 500) == (255, 0, 0)

@@ -10,7 +10,7 @@ from PIL import Image
 
 from annotator.dwpose import DWposeDetector, draw_poses
 from annotator.dwpose.cli import main
-from annotator.dwpose.skeleton import FACE
+from annotator.dwpose.wan_pose import wan_poses
 from annotator.dwpose.wan_preprocess import area_size, face_box, face_crop, padding_resize, sampled_frame_indices
 
 av = pytest.importorskip("av")
@@ -65,7 +65,7 @@ def test_inputs_are_the_official_steps_on_every_tracked_person(crowd_yolox, mark
             ids = [] if poses.track_ids is None else list(poses.track_ids)
             if track_id in ids:
                 n = ids.index(track_id)
-                crop = face_crop(frame, face_box(poses.relative()[n, FACE], frame.shape[1], frame.shape[0]))
+                crop = face_crop(frame, face_box(wan_poses(poses)[n].face[:, :2], frame.shape[1], frame.shape[0]))
                 if crop is not None:
                     np.testing.assert_array_equal(faces[number], crop)
             else:  # held: the person's last face

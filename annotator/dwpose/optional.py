@@ -23,6 +23,7 @@ EXTRAS = {
     "torch": ("torch", "PyTorch"),
     "openvino": ("openvino", "the OpenVINO runtime"),
     "pycocotools": ("eval", "pycocotools"),
+    "transformers": ("sam2", "Hugging Face transformers"),  # SAM2 for wan-animate --replace
     "onnx": (None, "the onnx package"),  # a core dependency, which an old pinned protobuf can break
 }
 

@@ -1,13 +1,14 @@
 """`python -m annotator.dwpose wan-animate DRIVING.mp4 --ref CHARACTER.png --out DIR`: Wan 2.2 Animate's inputs
 (video/wan_animate.py): src_pose.mp4, src_face.mp4 (src_face_<id>.mp4 per other person), src_ref.png and
-poses.jsonl, as the official preprocessing writes them without retargeting or replacement; --frames adds
-lossless PNG folders."""
+poses.jsonl (with --replace also src_bg.mp4 and src_mask.mp4), as the official preprocessing writes them;
+--official runs Wan's own per-frame steps with its models; --frames adds lossless PNG folders."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from ..optional import require
 from ..video.wan_animate import RESOLUTION_AREA, wan_animate_inputs, write_wan_animate_inputs
 from .common import SETUP_ERRORS, add_model_arguments, fail, make_detector, positive_int
 
@@ -27,7 +28,17 @@ def add_parser(commands) -> None:
                         help="largest (default: the official's one person), center, all, or track ids "
                              "separated by commas")
     parser.add_argument("--det-every", type=positive_int, default=8, help="run the person detector every K frames")
-    parser.add_argument("--frames", action="store_true", help="also write PNG folders src_pose/, src_face/")
+    parser.add_argument("--official", action="store_true",
+                        help="Wan's own steps: its YOLOv10 detector on every frame, the largest person, ViTPose "
+                             "(pass Wan's yolov10m.onnx as --det and vitpose_h_wholebody.onnx as --pose)")
+    parser.add_argument("--retarget", action="store_true",
+                        help="map the driving poses onto the reference's proportions (get_retarget_pose)")
+    parser.add_argument("--replace", action="store_true",
+                        help="replacement mode: also src_bg.mp4 and src_mask.mp4 (SAM2 through transformers)")
+    parser.add_argument("--sam2", default=None, metavar="NAME_OR_PATH",
+                        help="SAM2 checkpoint for --replace (a Hugging Face name or a local folder; default "
+                             "the official's SAM2 hiera large)")
+    parser.add_argument("--frames", action="store_true", help="also write PNG folders src_pose/, src_face/, ...")
     add_model_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -48,9 +59,22 @@ def people_choice(text: str):
 def run(args: argparse.Namespace) -> int:
     try:
         people = people_choice(args.people)
+        if args.retarget and args.replace:
+            raise ValueError("--retarget and --replace cannot be combined (the official replacement mode does "
+                             "not retarget)")
+        if args.replace:
+            require("transformers", "sam2")
+            require("torch", "sam2")
         detector = make_detector(args)
+        segmenter = None
+        if args.replace:
+            from ..video.wan_replace import Sam2VideoSegmenter
+
+            segmenter = Sam2VideoSegmenter.from_pretrained(*([args.sam2] if args.sam2 else []), device=args.device)
         inputs = wan_animate_inputs(detector, args.video, args.ref, fps=args.fps, people=people,
-                                    resolution_area=tuple(args.resolution_area), det_every=args.det_every)
+                                    resolution_area=tuple(args.resolution_area), det_every=args.det_every,
+                                    official=args.official, retarget=args.retarget, replace=args.replace,
+                                    segmenter=segmenter)
         written = write_wan_animate_inputs(inputs, args.out, reference_path=args.ref, png_frames=args.frames)
     except SETUP_ERRORS as err:
         return fail(err)

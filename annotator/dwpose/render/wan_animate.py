@@ -30,17 +30,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..skeleton import BODY_LIMBS, COCO_INDEX, COLORS, HAND_COLORS, HAND_EDGES, LEFT_HAND, RIGHT_HAND
+from ..skeleton import BODY_LIMBS, COLORS, HAND_COLORS, HAND_EDGES
+from ..wan_pose import WanPixels, wan_poses
 from .drawing import blank_canvas, draw_linked_points, drawable_mask, fill_limb, wan_stick_width
 
 THRESHOLD = 0.5
-# split_kp2ds_for_aa: Wan's body point i is the mean of COCO-WholeBody points FIRST[i] and SECOND[i].
-COCO_FIRST = [0, 6, 6, 8, 10, 5, 7, 9, 12, 14, 16, 11, 13, 15, 2, 1, 4, 3, 17, 20]
-COCO_SECOND = [0, 5, 6, 8, 10, 5, 7, 9, 12, 14, 16, 11, 13, 15, 2, 1, 4, 3, 18, 21]
-# The same points in the OpenPose-134 layout (the neck, made by Wan from the shoulders, has no COCO index).
-_OURS = {int(coco): index for index, coco in enumerate(COCO_INDEX) if coco >= 0}
-FIRST = [_OURS[coco] for coco in COCO_FIRST]
-SECOND = [_OURS[coco] for coco in COCO_SECOND]
 # draw_aapose_new's limbSeq (1-based: OpenPose's 17, then left ankle -> left toe, right ankle -> right toe) and
 # colours (limb i in COLORS[i], joint j in COLORS[j]).
 LIMBS = BODY_LIMBS + [[14, 19], [11, 20]]
@@ -49,36 +43,32 @@ HEAD = [0, 14, 15, 16, 17]  # nose, eyes, ears: draw_head=False zeroes their sco
 
 
 def draw(poses, options, stick_width: int) -> np.ndarray:
-    """Wan 2.2 Animate's map of `poses` (a Poses) as PoseMapOptions `options` say (`stick_width` is not used)."""
-    canvas = blank_canvas(poses)
-    body, body_scores = wan_body(poses)
-    scale = (float(poses.width), float(poses.height))
-    body_shown = ~(body_scores < THRESHOLD)  # Wan skips a point when score < threshold (so NaN is drawn)
-    if not options.include_face:
-        body_shown[:, HEAD] = False
-    body_drawable = drawable_mask(body, body_shown, scale)
-    points = poses.relative()
-    scores = poses.scores.astype(np.float64)
-    hands_drawable = drawable_mask(points, ~(scores < THRESHOLD), scale)
-    half_width = wan_stick_width(poses.width, poses.height)
+    """Wan 2.2 Animate's map of `poses` (a Poses) as PoseMapOptions `options` say (`stick_width` is not used):
+    each person as Wan's meta (wan_pose.WanPose, float32 as Wan computes it) drawn by draw_people."""
+    return draw_people(blank_canvas(poses), [person.pixels() for person in wan_poses(poses)], options)
+
+
+def draw_people(canvas: np.ndarray, people: list[WanPixels], options=None) -> np.ndarray:
+    """draw_aapose_by_meta_new for each of `people` in turn on `canvas` (changed in place and returned): body,
+    then left and right hand; widths from the canvas's size. `options` (PoseMapOptions or None: everything):
+    include_body, include_hand, include_face as the module's docstring says."""
+    height, width = canvas.shape[:2]
+    half_width = wan_stick_width(width, height)
     hand_width = max(half_width // 2, 1)  # draw_handpose_new 'v2': max(max(int(min(H, W) / 200) - 1, 1) // 2, 1)
-    for n in range(len(poses)):
-        if options.include_body:
-            draw_body(canvas, body[n] * np.array(scale), body_drawable[n], half_width)
-        if options.include_hand:
-            for hand in (LEFT_HAND, RIGHT_HAND):
-                draw_linked_points(canvas, points[n, hand], hands_drawable[n, hand], scale, HAND_EDGES, HAND_COLORS,
+    include = (True, True, True) if options is None else (options.include_body, options.include_hand,
+                                                           options.include_face)
+    for person in people:
+        body_shown = ~(person.body[:, 2] < THRESHOLD)  # Wan skips a point when score < threshold (so NaN is drawn)
+        if not include[2]:
+            body_shown[HEAD] = False
+        if include[0]:
+            draw_body(canvas, person.body[:, :2], drawable_mask(person.body[:, :2], body_shown), half_width)
+        if include[1]:
+            for hand in (person.left_hand, person.right_hand):
+                shown = drawable_mask(hand[:, :2], ~(hand[:, 2] < THRESHOLD))
+                draw_linked_points(canvas, hand[:, :2], shown, (1.0, 1.0), HAND_EDGES, HAND_COLORS,
                                    thickness=hand_width, radius=hand_width)
     return canvas
-
-
-def wan_body(poses) -> tuple[np.ndarray, np.ndarray]:
-    """float64 (N, 20, 2) relative coordinates and (N, 20) scores of Wan's body: split_kp2ds_for_aa's
-    (kp[FIRST] + kp[SECOND]) / 2 on the relative coordinates and the scores."""
-    points = poses.relative()
-    scores = poses.scores.astype(np.float64)
-    with np.errstate(invalid="ignore", over="ignore"):
-        return (points[:, FIRST] + points[:, SECOND]) / 2, (scores[:, FIRST] + scores[:, SECOND]) / 2
 
 
 def draw_body(canvas: np.ndarray, pixels: np.ndarray, shown: np.ndarray, half_width: int) -> None:
