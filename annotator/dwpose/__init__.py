@@ -15,6 +15,7 @@ models/                  the person detectors (YOLOX, RTMDet) and the SimCC pose
 render/                  PoseMapOptions, draw_poses, one module per style
 video/                   PyAV io, tracking, smoothing, alignment, the tracker, pose videos as files
 pose_files.py            pose files of any format read back frame by frame, and their maps as files
+wan_pose.py, wan_preprocess.py, wan_retarget.py  Wan 2.2 Animate's pose metas, preprocessing steps, retargeting
 pipeline.py              DWposeDetector: find people -> poses -> maps, for images and videos
 batch/, ray.py           resumable batch runs; Ray Data;   evaluation/  COCO-WholeBody AP / AR
 cli/                     the command line (python -m annotator.dwpose)
@@ -34,8 +35,8 @@ from .pose_files import POSE_FILE_SUFFIXES, PoseSequence, read_pose_file, read_p
 from .poses import Poses
 from .render import STICK_RULES, STYLES, PoseMapOptions, draw_pose_map, draw_poses
 from .runtime.torch_session import torch_gpu
-from .video import (DET_EVERY, TrackedFrame, TrackingOptions, VideoTracker, VideoWriter, align_poses, read_video,
-                    write_pose_video)
+from .video import (DET_EVERY, TrackedFrame, TrackingOptions, VideoTracker, VideoWriter, WanAnimateInputs, align_poses,
+                    read_video, wan_animate_inputs, write_pose_video, write_wan_animate_inputs)
 from .weights import DET_FILENAME, HF_REPO_ID, POSE_FILENAME, resolve_weights
 
 __version__ = "0.1.0"
@@ -51,7 +52,8 @@ __all__ = ["DET_EVERY", "DET_FILENAME", "DWposeDetector", "DWposeError", "Evalua
            "UnsupportedModelError", "VideoError", "VideoTracker", "VideoWriter", "WeightsError", "align_poses",
            "aspect_kept_shape", "check_size", "draw_pose_map", "draw_poses", "load_image", "read_pose_file",
            "read_pose_frames", "read_video", "resize_keeping_aspect", "resize_pose_map", "resolve_weights",
-           "torch_gpu", "write_pose_maps", "write_pose_video", *_LAZY]
+           "torch_gpu", "write_pose_maps", "write_pose_video", "WanAnimateInputs", "wan_animate_inputs",
+           "write_wan_animate_inputs", *_LAZY]
 
 
 def __getattr__(name: str):
