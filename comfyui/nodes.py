@@ -1,5 +1,7 @@
 """ComfyUI nodes: "DWPose Estimator (dwpose-annotator)": IMAGE in, pose map IMAGE and POSE_KEYPOINT out; "Render
-POSE_KEYPOINT (dwpose-annotator)": POSE_KEYPOINT or POSEDATA in, pose maps out (RenderPoseKeypoint).
+POSE_KEYPOINT (dwpose-annotator)": POSE_KEYPOINT or POSEDATA in, pose maps out (RenderPoseKeypoint); "Wan Animate
+Inputs (dwpose-annotator)": driving frames and a reference in, ComfyUI's WanAnimateToVideo inputs out
+(WanAnimatePreprocessor).
 
 Installed by cloning the repository into ComfyUI/custom_nodes (the repository's __init__.py loads this
 folder), or by a symlink of this folder. Our package is loaded from this repository (this file's real path,
@@ -359,6 +361,223 @@ class RenderPoseKeypoint:
         return (frames_to_image(maps), keypoints)
 
 
-NODE_CLASS_MAPPINGS = {"DWPoseAnnotator": DWPosePreprocessor, "DWPoseAnnotatorRender": RenderPoseKeypoint}
+# ------------------------------------------------------------------------------------ Wan 2.2 Animate's inputs
+
+# The body points the official replacement mode prompts SAM2 with (process_pipepline.py get_mask; kijai's
+# PoseAndFaceDetection key_frame_body_points): nose, neck, right / left shoulder, right / left hip, right / left
+# ankle, in the OpenPose-18 order that Wan's body and ours share.
+KEY_BODY_POINTS = (0, 1, 2, 5, 8, 11, 10, 13)
+NO_BOX = (0, 0, 0, 0)  # a frame without the main person (kijai's node gives it where its detector found nobody)
+
+
+def _checked_image(name, image) -> None:
+    """check_image, its message naming the input."""
+    try:
+        check_image(image)
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
+
+
+def _input_named(err: ValueError):
+    """The node input a ValueError of wan_animate_inputs is about (official mode's models, the reference's
+    person for retargeting), or None."""
+    message = str(err)
+    if "person detector" in message:
+        return "bbox_detector"
+    if "pose model" in message or "ViTPose" in message:
+        return "pose_estimator"
+    if "reference image" in message:
+        return "reference_image"
+    return None
+
+
+class _WatchedDetector:
+    """The DWposeDetector with ComfyUI's Cancel checked before each of its detections and the progress bar moved
+    after them (at most `frames` ticks): the tracker calls detect once a frame, twice where it re-detects.
+    Everything else is the detector's own (official mode takes its two models from it)."""
+
+    def __init__(self, detector, check_interrupted, advance, frames: int):
+        self._detector, self._check, self._advance, self._left = detector, check_interrupted, advance, frames
+
+    def __getattr__(self, name):
+        return getattr(self._detector, name)
+
+    def detect(self, *args, **kwargs):
+        self._check()
+        poses = self._detector.detect(*args, **kwargs)
+        if self._left > 0:
+            self._left -= 1
+            self._advance()
+        return poses
+
+    def finish(self) -> None:
+        """The ticks left (official mode runs its models directly, without detect)."""
+        while self._left > 0:
+            self._left -= 1
+            self._advance()
+
+
+def _person_index(poses, track_id):
+    """The index of track `track_id` among a frame's poses, or None."""
+    if track_id is None or poses.track_ids is None:
+        return None
+    where = np.flatnonzero(np.asarray(poses.track_ids) == track_id)
+    return int(where[0]) if len(where) else None
+
+
+def person_box(poses, track_id, width: int, height: int) -> tuple:
+    """The person's box (x1, y1, x2, y2) in pixels of the width x height frame, clipped to it, ints (truncated,
+    as kijai's bboxes); NO_BOX where that person is not in the frame."""
+    index = _person_index(poses, track_id)
+    if index is None:
+        return NO_BOX
+    x1, y1, x2, y2 = poses.in_pixels_of(width, height).boxes[index].tolist()
+    return (int(min(max(x1, 0), width)), int(min(max(y1, 0), height)), int(min(max(x2, 0), width)),
+            int(min(max(y2, 0), height)))
+
+
+def key_frame_body_points(all_poses, track_id, width: int, height: int) -> list:
+    """SAM2's positive points ([{"x", "y"}], pixels of the frame, ints) for the main person: the KEY_BODY_POINTS
+    of the first frame the person is in (frame 0 unless nobody is there: the frame kijai's Sam2Segmentation
+    prompts in video mode), those shown (score over the threshold) and inside the frame; the centre of the
+    person's box where none is. [] when nobody was found in any frame."""
+    for poses in all_poses:
+        index = _person_index(poses, track_id)
+        if index is None:
+            continue
+        in_frame = poses.in_pixels_of(width, height)
+        shown = in_frame.visible()[index]
+        points = []
+        for k in KEY_BODY_POINTS:
+            x, y = in_frame.exact_keypoints[index, k]
+            if shown[k] and 0 <= x < width and 0 <= y < height:
+                points.append({"x": int(x), "y": int(y)})
+        if not points:
+            x1, y1, x2, y2 = person_box(poses, track_id, width, height)
+            points.append({"x": (x1 + x2) // 2, "y": (y1 + y2) // 2})
+        return points
+    return []
+
+
+class WanAnimatePreprocessor:
+    """Wan 2.2 Animate's inputs for ComfyUI's native WanAnimateToVideo (comfy_extras/nodes_wan.py) from the driving
+    frames and a reference image, as the official preprocessing makes them (dwpose.wan_animate_inputs, animation
+    mode):
+    - pose_images -> pose_video: each frame's chosen people drawn as Wan draws them, fitted (black bars) into the
+      reference's size; with retarget, drawn on the reference's proportions;
+    - face_images -> face_video: the main person's (the first one seen) face, 512 x 512 per frame;
+    - reference_image -> reference_image (and CLIP Vision Encode -> clip_vision_output): the reference resized
+      into width x height pixels' area, sides multiples of 16, its aspect ratio kept (resize_by_area). pose_images
+      have this size too; set WanAnimateToVideo's width / height to it (Get Image Size), as it crops both to its
+      own width / height otherwise (the same crop for both, so they stay aligned);
+    - pose_keypoint: each frame's people (track_id kept) as POSE_KEYPOINT, in pixels of the frame, every part;
+    - bboxes / face_bboxes: per frame the main person's box and face box (x1, y1, x2, y2), ints in pixels of the
+      frame, (0, 0, 0, 0) where that person is not there (official: Pose2d's box, the whole frame where Wan's
+      detector finds nobody); kijai's Sam2Segmentation (video) prompts frame 0 with bboxes[0];
+    - key_frame_body_points: JSON [{"x", "y"}, ...] as kijai's PoseAndFaceDetection gives it, for SAM2's
+      coordinates_positive: the main person's nose, neck, shoulders, hips and ankles in the first frame they are
+      in (frame 0, where SAM2 prompts, when someone is there), only those shown and inside the frame.
+
+    Replacement mode (background_video, character_mask) is not made here: prompt a SAM2 node with bboxes /
+    key_frame_body_points on the same frames; its MASK (1 = the character, regenerated; 0 = kept) goes to
+    character_mask, the frames with that mask blacked out to background_video.
+
+    The frames are used as they are (no frame-rate sampling: load the video at the rate you generate, 30 fps as
+    the official) and detected at their own size. official: Wan's own steps (its YOLOv10 detector on every frame,
+    its largest person, ViTPose): pass yolov10m.onnx as bbox_detector and vitpose_h_wholebody.onnx as
+    pose_estimator (Wan-AI/Wan2.2-Animate-14B process_checkpoint); other models are a ValueError. Otherwise people
+    are tracked (the detector every det_every frames) and `people` chooses whom to draw. Cancel is checked
+    between frames while they are converted and before each detection (in official mode only while they are
+    converted)."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "images": ("IMAGE", {"tooltip": "The driving video's frames, used as they are (load it at the "
+                                                "frame rate you generate; the official samples to 30 fps)"}),
+                "reference_image": ("IMAGE", {"tooltip": "The character; the first image of the batch is used"}),
+                "width": ("INT", {"default": 832, "min": 64, "max": 16384, "step": 16,
+                                  "tooltip": "Generation width: the reference (and the pose frames) are resized "
+                                             "into width x height pixels' area, aspect ratio kept, sides "
+                                             "multiples of 16 (the official resolution_area)"}),
+                "height": ("INT", {"default": 480, "min": 64, "max": 16384, "step": 16,
+                                   "tooltip": "Generation height (see width)"}),
+            },
+            "optional": {
+                "bbox_detector": ("STRING", {"default": dwpose.DET_FILENAME,
+                                             "tooltip": "Person detector ONNX (YOLOX, RTMDet, YOLO): a file name or "
+                                                        "a path; with official: Wan's yolov10m.onnx"}),
+                "pose_estimator": ("STRING", {"default": dwpose.POSE_FILENAME,
+                                              "tooltip": "Pose model ONNX (DWPose/RTMPose, ViTPose): a file name or a "
+                                                         "path; with official: Wan's vitpose_h_wholebody.onnx"}),
+                "official": ("BOOLEAN", {"default": False,
+                                         "tooltip": "Wan's own per-frame steps: its detector on every frame, the "
+                                                    "largest person, ViTPose (needs Wan's two models)"}),
+                "retarget": ("BOOLEAN", {"default": False,
+                                         "tooltip": "Map the driving poses onto the reference's proportions "
+                                                    "(the official --retarget_flag)"}),
+                "people": ("STRING", {"default": "largest",
+                                      "tooltip": "Whom to draw: largest (the official's one person), center, all, "
+                                                 "or track ids such as 1,3 (see pose_keypoint's track_id); not "
+                                                 "used with official (Wan's largest person)"}),
+                "det_every": ("INT", {"default": dwpose.DET_EVERY, "min": 1, "max": 10000,
+                                      "tooltip": "Run the person detector every this many frames; people are "
+                                                 "tracked in between (1: every frame; not used with official)"}),
+                "draw_body": ("BOOLEAN", {"default": True}),
+                "draw_hand": ("BOOLEAN", {"default": True}),
+                "draw_face": ("BOOLEAN", {"default": True,
+                                          "tooltip": "The head's points (nose, eyes, ears), as DrawViTPose's "
+                                                     "draw_head; Wan draws no face points"}),
+            },
+        }
+
+    RETURN_TYPES = ("IMAGE", "IMAGE", "IMAGE", "POSE_KEYPOINT", "BBOX", "BBOX", "STRING")
+    RETURN_NAMES = ("pose_images", "face_images", "reference_image", "pose_keypoint", "bboxes", "face_bboxes",
+                    "key_frame_body_points")
+    FUNCTION = "prepare"
+    CATEGORY = "WanAnimatePreprocess"
+
+    def prepare(self, images, reference_image, width=832, height=480, bbox_detector=None, pose_estimator=None,
+                official=False, retarget=False, people="largest", det_every=dwpose.DET_EVERY, draw_body=True,
+                draw_hand=True, draw_face=True):
+        _checked_image("images", images)
+        _checked_image("reference_image", reference_image)
+        options = dwpose.PoseMapOptions(include_body=switched_on(draw_body), include_hand=switched_on(draw_hand),
+                                        include_face=switched_on(draw_face))
+        detector = get_detector(bbox_detector, pose_estimator)
+        count = len(images)
+        check_interrupted, advance = _comfy_hooks(2 * count)  # the frames converted, then detected
+        frames = []
+        for frame in images:
+            check_interrupted()
+            frames.append(frame_to_uint8(frame))
+            advance()
+        watched = _WatchedDetector(detector, check_interrupted, advance, count)
+        try:
+            inputs = dwpose.wan_animate_inputs(watched, frames, frame_to_uint8(reference_image[0]),
+                                               resolution_area=(int(width), int(height)), people=people,
+                                               det_every=int(det_every), official=switched_on(official),
+                                               retarget=switched_on(retarget), options=options)
+        except ValueError as err:
+            name = _input_named(err)
+            if name is None:
+                raise
+            raise ValueError(f"{name}: {err}") from None
+        watched.finish()
+        frame_height, frame_width = images.shape[1:3]
+        main = inputs.main_person
+        boxes = [person_box(poses, main, frame_width, frame_height) for poses in inputs.poses]
+        face_boxes = [NO_BOX if box is None else tuple(int(v) for v in box)
+                      for box in inputs.face_boxes.get(main, [None] * len(inputs.poses))]
+        keypoints = [poses.to_pose_keypoint(frame_width, frame_height) for poses in inputs.poses]
+        points = key_frame_body_points(inputs.poses, main, frame_width, frame_height)
+        return (frames_to_image(inputs.pose_frames), frames_to_image(inputs.main_faces()),
+                frames_to_image([inputs.reference]), keypoints, boxes, face_boxes, json.dumps(points))
+
+
+NODE_CLASS_MAPPINGS = {"DWPoseAnnotator": DWPosePreprocessor, "DWPoseAnnotatorRender": RenderPoseKeypoint,
+                       "DWPoseAnnotatorWanAnimate": WanAnimatePreprocessor}
 NODE_DISPLAY_NAME_MAPPINGS = {"DWPoseAnnotator": "DWPose Estimator (dwpose-annotator)",
-                              "DWPoseAnnotatorRender": "Render POSE_KEYPOINT (dwpose-annotator)"}
+                              "DWPoseAnnotatorRender": "Render POSE_KEYPOINT (dwpose-annotator)",
+                              "DWPoseAnnotatorWanAnimate": "Wan Animate Inputs (dwpose-annotator)"}

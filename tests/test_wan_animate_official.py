@@ -174,3 +174,38 @@ def test_official_command(official_pair, tmp_path):
         np.testing.assert_array_equal(np.asarray(Image.open(png)), expected)
     assert main(["wan-animate", str(clip), "--ref", str(ref), "--out", str(out), "--det", str(det), "--pose",
                  str(pose), "--retarget", "--replace"]) == 2
+
+
+def test_official_retargeting_is_get_retarget_pose_on_the_official_metas(official_pair):
+    """--retarget: the reference's Pose2d meta (on the reference after resize_by_area) and every frame's go to
+    get_retarget_pose (wan_retarget.retarget_wan_poses, checked against the official code's results in
+    test_wan_retarget.py), drawn on np.zeros_like(refer_img) without padding_resize."""
+    from annotator.dwpose.video.wan_animate import wan_animate_inputs
+    from annotator.dwpose.wan_pose import WanPose
+    from annotator.dwpose.wan_retarget import retarget_wan_poses
+
+    frames = [frame_with_person(n) for n in (0, 2, 4, 7)]
+    reference = np.full((360, 240, 3), 30, np.uint8)
+    reference[60:300, 80:170] = (150, 30, 30)  # a taller, narrower person
+    for (dx, dy), colour in zip([(15, 30), (60, 100), (30, 190)], [(30, 30, 255), (30, 255, 30), (255, 30, 30)]):
+        reference[60 + dy:66 + dy, 80 + dx:86 + dx] = colour
+    inputs = wan_animate_inputs(DWposeDetector(*official_pair), frames, reference, resolution_area=AREA,
+                                official=True, retarget=True)
+    refer_img = resize_by_area(reference, AREA[0] * AREA[1], divisor=16)
+
+    def as_pose(meta):
+        kps = meta["kps"]
+        return WanPose(meta["width"], meta["height"], meta["keypoints_body"], kps[91:112], kps[112:133], kps[23:91])
+
+    metas = [as_pose(meta) for meta in official_metas(*official_pair, frames)]
+    refer_meta = as_pose(official_metas(*official_pair, [refer_img])[0])
+    for number, pixels in enumerate(retarget_wan_poses(metas[0], refer_meta, metas)):
+        assert (pixels.width, pixels.height) == (refer_img.shape[1], refer_img.shape[0])
+        drawn = {"body": pixels.body, "lhand": pixels.left_hand, "rhand": pixels.right_hand}
+        expected = wan_draw(np.zeros_like(refer_img), drawn)
+        np.testing.assert_array_equal(inputs.pose_frames[number], expected, err_msg=f"pose frame {number}")
+    assert inputs.pose_frames[0].any()  # (the last frame's person has walked off the reference's narrower canvas)
+    # the skeleton now has the reference's proportions: not the plain (padding_resize'd) drawing
+    plain = wan_animate_inputs(DWposeDetector(*official_pair), frames, reference, resolution_area=AREA, official=True)
+    assert not np.array_equal(plain.pose_frames[0], inputs.pose_frames[0])
+    np.testing.assert_array_equal(plain.face_frames[0][0], inputs.face_frames[0][0])  # faces are the same

@@ -43,22 +43,8 @@ def add_parser(commands) -> None:
     parser.set_defaults(run=run)
 
 
-def people_choice(text: str):
-    """--people: "largest" / "center", "all" (None: everyone), or comma-separated track ids."""
-    text = text.strip().lower()
-    if text in ("largest", "center"):
-        return text
-    if text == "all":
-        return None
-    try:
-        return [int(part) for part in text.split(",")]
-    except ValueError:
-        raise ValueError(f"--people: expected largest, center, all or track ids like 1,3; got {text!r}") from None
-
-
 def run(args: argparse.Namespace) -> int:
     try:
-        people = people_choice(args.people)
         if args.retarget and args.replace:
             raise ValueError("--retarget and --replace cannot be combined (the official replacement mode does "
                              "not retarget)")
@@ -71,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             from ..video.wan_replace import Sam2VideoSegmenter
 
             segmenter = Sam2VideoSegmenter.from_pretrained(*([args.sam2] if args.sam2 else []), device=args.device)
-        inputs = wan_animate_inputs(detector, args.video, args.ref, fps=args.fps, people=people,
+        inputs = wan_animate_inputs(detector, args.video, args.ref, fps=args.fps, people=args.people,
                                     resolution_area=tuple(args.resolution_area), det_every=args.det_every,
                                     official=args.official, retarget=args.retarget, replace=args.replace,
                                     segmenter=segmenter)

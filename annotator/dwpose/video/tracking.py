@@ -161,6 +161,20 @@ class PoseTracker:
         return ids
 
 
+def people_choice(text: str):
+    """A choice of people written as text (the commands' --people, the nodes' people): "largest" / "center",
+    "all" (None: everyone), or track ids separated by commas ("1,3"). ValueError for anything else."""
+    value = str(text).strip().lower()
+    if value in ("largest", "center"):
+        return value
+    if value == "all":
+        return None
+    try:
+        return [int(part) for part in value.split(",")]
+    except ValueError:
+        raise ValueError(f"people: expected largest, center, all or track ids like 1,3; got {text!r}") from None
+
+
 def select_people(poses: Poses, max_people: int | None = None, people=None) -> np.ndarray:
     """Indices of the persons kept: `people` = "largest" (the biggest box), "center" (the box nearest the
     image centre), or a list of track ids; then at most `max_people`, biggest boxes first."""

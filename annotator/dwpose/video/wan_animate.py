@@ -51,7 +51,7 @@ from ..wan_preprocess import FACE_SIZE, face_box, face_crop, padding_resize, res
 from .export import jsonl_line, write_frames
 from .io import read_video, video_info
 from .tracker import DET_EVERY, TrackingOptions, VideoTracker
-from .tracking import select_people
+from .tracking import people_choice, select_people
 
 RESOLUTION_AREA = (1280, 720)  # the official default
 AREA_DIVISOR = 16  # process_pipepline.py calls resize_by_area with divisor=16
@@ -262,12 +262,13 @@ def wan_animate_inputs(detector, video, reference, *, fps: float | None = 30, re
 
     `fps`: the frames' rate (None or -1: the video's own); `official`: Pose2d's per-frame largest person with
     Wan's models (module docstring); `people`: "largest" (default), "center", a list of track ids, or None
-    (everyone); `retarget`: the poses mapped onto the reference's proportions; `replace`: replacement mode,
+    (everyone), or the same as text ("all", "1,3": tracking.people_choice); `retarget`: the poses mapped onto the reference's proportions; `replace`: replacement mode,
     with `segmenter` (a wan_replace.Sam2VideoSegmenter; None loads the default checkpoint); `options`: the pose
     map's switches (include_body / include_hand / include_face; the style is "wan-animate")."""
     if retarget and replace:
         raise ValueError("retarget and replace cannot be combined (the official replacement mode does not retarget)")
     options = PoseMapOptions.build(options, style="wan-animate")
+    people = people_choice(people) if isinstance(people, str) else people
     frames, rate = driving_frames(video, fps)
     if not frames:
         raise ValueError("the driving video has no frames at this frame rate")
