@@ -146,3 +146,38 @@ def test_pipeline_generates_from_the_bundle(bundle, pipe):
     expected = np.stack([np.asarray(frame) for frame in bundle["face_video"]]).astype(np.float32) / 127.5 - 1
     assert faces.shape == (FRAMES, 3, 512, 512)
     np.testing.assert_allclose(faces.permute(0, 2, 3, 1).numpy(), expected, atol=1e-5)
+
+
+def test_pipeline_replaces_from_the_replacement_bundle(crowd_yolox, random_pose, clip, reference, pipe):
+    """mode="replace": the bundle's background_video and mask_video (wan_animate_inputs(replace=True), masks from a
+    tiny random SAM2 through transformers) go in as they are: PIL lists of the frames' size, which replacement
+    mode makes the reference's size too; the pipeline checks they are lists of PIL images and generates."""
+    from test_wan_replace import tiny_sam2_config
+
+    from annotator.dwpose.video.wan_animate import wan_animate_inputs
+    from annotator.dwpose.video.wan_replace import Sam2VideoSegmenter
+
+    segmenter = Sam2VideoSegmenter(transformers.Sam2VideoModel(tiny_sam2_config(transformers)).eval())
+    inputs = wan_animate_inputs(DWposeDetector(crowd_yolox, random_pose), clip, reference, fps=5,
+                                resolution_area=RESOLUTION_AREA, det_every=1, replace=True, segmenter=segmenter)
+    bundle = inputs.as_pil()
+    width, height = bundle["image"].size
+    assert all(frame.size == (width, height) for key in ("pose_video", "background_video", "mask_video")
+               for frame in bundle[key])
+    assert len(bundle["background_video"]) == len(bundle["mask_video"]) == FRAMES
+    records = Records()
+    from diffusers.pipelines.wan import pipeline_wan_animate
+
+    pipeline_logger = logging.getLogger(pipeline_wan_animate.__name__)
+    pipeline_logger.addHandler(records)
+    generator = torch.Generator("cpu").manual_seed(0)
+    prompt_embeds = torch.randn(1, 16, pipe.transformer.config.text_dim, generator=generator)
+    try:
+        output = pipe(**bundle, prompt_embeds=prompt_embeds, height=height, width=width, mode="replace",
+                      segment_frame_length=FRAMES, prev_segment_conditioning_frames=1, num_inference_steps=STEPS,
+                      guidance_scale=1.0, generator=generator, output_type="np")
+    finally:
+        pipeline_logger.removeHandler(records)
+    assert not [m for m in records.messages if "Reshaping" in m], records.messages
+    video = output.frames
+    assert video.shape == (1, FRAMES, height, width, 3) and np.isfinite(video).all()

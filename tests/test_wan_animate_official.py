@@ -209,3 +209,45 @@ def test_official_retargeting_is_get_retarget_pose_on_the_official_metas(officia
     plain = wan_animate_inputs(DWposeDetector(*official_pair), frames, reference, resolution_area=AREA, official=True)
     assert not np.array_equal(plain.pose_frames[0], inputs.pose_frames[0])
     np.testing.assert_array_equal(plain.face_frames[0][0], inputs.face_frames[0][0])  # faces are the same
+
+
+def test_official_replacement_mode(official_pair, one_torch_thread):
+    """--replace: frames resized into the area (sides of 16), the reference fitted into their size, each frame's
+    meta drawn at the frame's size (no padding_resize), faces cropped from the resized frames, SAM2's masks of
+    the person's metas (wan_replace.body_masks, its plan checked in test_wan_replace.py) made into the
+    background and mask videos (replacement_frames). SAM2 is a tiny random transformers model."""
+    transformers = pytest.importorskip("transformers")
+    from test_wan_replace import tiny_sam2_config
+
+    from annotator.dwpose.video.wan_animate import wan_animate_inputs
+    from annotator.dwpose.video.wan_replace import Sam2VideoSegmenter, body_masks, replacement_frames
+    from annotator.dwpose.wan_pose import WanPose
+
+    segmenter = Sam2VideoSegmenter(transformers.Sam2VideoModel(tiny_sam2_config(transformers)).eval())
+    frames = [frame_with_person(n) for n in range(6)]
+    reference = np.full((300, 200, 3), 70, np.uint8)
+    inputs = wan_animate_inputs(DWposeDetector(*official_pair), frames, reference, resolution_area=AREA,
+                                official=True, replace=True, segmenter=segmenter)
+    resized = [resize_by_area(frame, AREA[0] * AREA[1], divisor=16) for frame in frames]
+    height, width = resized[0].shape[:2]
+    np.testing.assert_array_equal(inputs.reference, padding_resize(reference, height, width))
+    metas = official_metas(*official_pair, resized)
+    for number, (frame, meta) in enumerate(zip(resized, metas)):
+        drawn = wan_meta(meta["kps"], width, height)
+        body = meta["keypoints_body"]
+        drawn["body"] = np.concatenate([body[:, :2] * (width, height), body[:, 2:3]], axis=1)
+        np.testing.assert_array_equal(inputs.pose_frames[number], wan_draw(np.zeros_like(frame), drawn))
+        box = official_face_box(meta["keypoints_face"][:, :2], 1.3, frame.shape[:2])
+        if box is not None and box[1] > box[0] and box[3] > box[2]:
+            x1, x2, y1, y2 = box
+            np.testing.assert_array_equal(inputs.face_frames[0][number], cv2.resize(frame[y1:y2, x1:x2], (512, 512)))
+    poses = [WanPose(m["width"], m["height"], m["keypoints_body"], m["kps"][91:112], m["kps"][112:133],
+                     m["kps"][23:91]) for m in metas]
+    backgrounds, mask_frames = replacement_frames(resized, body_masks(resized, poses, segmenter))
+    assert len(inputs.background_frames) == len(inputs.mask_frames) == 6
+    for number in range(6):
+        np.testing.assert_array_equal(inputs.background_frames[number], backgrounds[number])
+        np.testing.assert_array_equal(inputs.mask_frames[number], mask_frames[number])
+    assert set(np.unique(inputs.mask_frames[0])) <= {0, 255} and inputs.mask_frames[0].shape == (height, width, 3)
+    pil = inputs.as_pil()
+    assert len(pil["background_video"]) == len(pil["mask_video"]) == 6

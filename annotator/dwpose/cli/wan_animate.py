@@ -36,8 +36,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--replace", action="store_true",
                         help="replacement mode: also src_bg.mp4 and src_mask.mp4 (SAM2 through transformers)")
     parser.add_argument("--sam2", default=None, metavar="NAME_OR_PATH",
-                        help="SAM2 checkpoint for --replace (a Hugging Face name or a local folder; default "
-                             "the official's SAM2 hiera large)")
+                        help="SAM2 checkpoint for --replace in transformers' format (a Hugging Face name or a "
+                             "local folder; default facebook/sam2.1-hiera-large; the official's sam2_hiera_large.pt "
+                             "converted with transformers' convert_sam2_video_to_hf.py works too)")
     parser.add_argument("--frames", action="store_true", help="also write PNG folders src_pose/, src_face/, ...")
     add_model_arguments(parser)
     parser.set_defaults(run=run)
