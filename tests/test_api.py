@@ -16,7 +16,8 @@ REPO = Path(__file__).resolve().parent.parent
 PUBLIC_MODULES = {"annotator.dwpose", "annotator.dwpose.images", "annotator.dwpose.models", "annotator.dwpose.runtime",
                   "annotator.dwpose.video", "annotator.dwpose.video.tracking", "annotator.dwpose.formats",
                   "annotator.dwpose.render", "annotator.dwpose.skeleton", "annotator.dwpose.batch",
-                  "annotator.dwpose.evaluation", "annotator.dwpose.ray", "annotator.dwpose.cli"}
+                  "annotator.dwpose.evaluation", "annotator.dwpose.ray", "annotator.dwpose.cli",
+                  "annotator.dwpose.wan_preprocess", "annotator.dwpose.video.wan_animate"}
 
 
 def test_every_exported_name_is_there():

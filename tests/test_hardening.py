@@ -506,3 +506,28 @@ def test_fuzz_predict(predictor, tmp_path_factory, data, threshold, detect_resol
         person = people[name].item()
         assert person["body"].shape == (18, 2) and person["hands"].shape == (2, 21, 2)
     assert Image.open(output.pose_map).size == Image.open(output.overlay).size
+
+
+def test_an_uncompressed_tiff_taller_than_its_strips_is_read_as_pil_reads_its_bytes(tmp_path):
+    """Found by test_fuzz_predict: a raw TIFF whose header declares more rows than its strips hold. PIL maps such a
+    file into memory and refuses it ("buffer is not large enough", a ValueError) yet decodes the same bytes from
+    memory (the missing rows blank); load_image reads it as the latter."""
+    from annotator.dwpose import load_image
+
+    rows = np.random.default_rng(0).integers(0, 256, (53, 4, 4), np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(rows, "CMYK").save(buffer, "TIFF", compression="raw")
+    data = bytearray(buffer.getvalue())
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    for entry in range(struct.unpack_from("<H", data, ifd)[0]):
+        where = ifd + 2 + 12 * entry
+        if struct.unpack_from("<H", data, where)[0] == 257:  # ImageLength (LONG): 53 -> 65333
+            struct.pack_into("<I", data, where + 8, 65333)
+    path = tmp_path / "tall.tif"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="buffer is not large enough"):
+        Image.open(path).load()
+    image = load_image(path)
+    assert image.shape == (65333, 4, 3)
+    with Image.open(io.BytesIO(bytes(data))) as expected:
+        np.testing.assert_array_equal(image, np.asarray(expected.convert("RGB")))

@@ -219,3 +219,30 @@ def test_line_portable_equals_installed_opencv4():
         case = f"seed {seed}: {p1} {p2} thickness {thickness} on {width}x{height}"
         assert np.array_equal(got, expected), case
         assert np.array_equal(got_numpy, expected), case
+
+
+def test_warp_affine_from_a_source_too_big_for_remap():
+    """cv2.remap (and 4.11's warpAffine) takes no source side of 32767 or more: the portable warp then remaps each
+    part of the output from the window of the source it reaches, with the same positions and fractions. For a
+    source between 16384 and 32766 rows (where remap still takes the whole source) that gives the same pixels;
+    beyond, a crop's pixels where OpenCV raises, and a whole 1,000,000-row image shrunk into a crop."""
+    from annotator.dwpose.opencv4 import _fixed_point_maps, _int16_positions, _warp_affine_linear_portable
+
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (20000, 30, 3), np.uint8)
+    # a crop around (2, 15000), scaled, slightly sheared, partly outside the image (x < 0)
+    matrix = np.array([[1.37, 0.02, 10 - 1.37 * 2 - 0.02 * 15000], [-0.018, 1.52, 30 + 0.018 * 2 - 1.52 * 15000]])
+    xy, alpha = _fixed_point_maps(matrix, (48, 64))
+    whole = cv2.remap(image, _int16_positions(xy), alpha, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                      borderValue=0)
+    assert whole.any() and not whole[:, 0].any()
+    np.testing.assert_array_equal(_warp_affine_linear_portable(image, matrix, (48, 64)), whole)
+    tall = np.concatenate([image, image[:16000]])  # 36000 rows: remap alone refuses it
+    with pytest.raises(cv2.error):
+        cv2.remap(tall, _int16_positions(xy), alpha, cv2.INTER_LINEAR)
+    np.testing.assert_array_equal(_warp_affine_linear_portable(tall, matrix, (48, 64)), whole)
+    outside = np.array([[1.0, 0.0, -50.0], [0.0, 1.0, -5.0]])  # the output's source is right of the image
+    assert not _warp_affine_linear_portable(tall, outside, (8, 8)).any()
+    huge = np.full((1_000_000, 4, 3), 200, np.uint8)
+    shrunk = _warp_affine_linear_portable(huge, np.array([[1.0, 0.0, 0.0], [0.0, 1e-4, 0.0]]), (4, 100))
+    assert (shrunk == 200).all()

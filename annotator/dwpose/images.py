@@ -3,6 +3,7 @@ resize rules (the detection input, the pose map's size)."""
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 
@@ -41,15 +42,28 @@ def load_image(path: str | os.PathLike, *, upright: bool = True, max_pixels: int
     with warnings.catch_warnings():
         if max_pixels is not None:  # a limit of ours, checked from the header, replaces PIL's warning
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        with Image.open(path) as image:
-            if max_pixels is not None:
-                check_size(*image.size, max_pixels)
-            try:
-                image = ImageOps.exif_transpose(image) if upright else image
-                image.load()
-            except (SyntaxError, EOFError) as err:  # corrupt data (PIL's OSError for it goes to the caller as it is)
-                raise ImageError(f"the image file is truncated or corrupt ({err})") from None
-            return HWC3(_eight_bit(image))
+        try:
+            return _decoded(path, upright, max_pixels)
+        except ValueError as err:
+            if isinstance(err, ImageError):
+                raise
+            # PIL maps an uncompressed file into memory and refuses one shorter than its header says ("buffer is
+            # not large enough") where it decodes the same bytes read into memory: read them so.
+            with open(path, "rb") as file:
+                return _decoded(io.BytesIO(file.read()), upright, max_pixels)
+
+
+def _decoded(source, upright: bool, max_pixels: int | None) -> np.ndarray:
+    """load_image's decoding of a path or a file object."""
+    with Image.open(source) as image:
+        if max_pixels is not None:
+            check_size(*image.size, max_pixels)
+        try:
+            image = ImageOps.exif_transpose(image) if upright else image
+            image.load()
+        except (SyntaxError, EOFError) as err:  # corrupt data (PIL's OSError for it goes to the caller as it is)
+            raise ImageError(f"the image file is truncated or corrupt ({err})") from None
+        return HWC3(_eight_bit(image))
 
 
 def _eight_bit(image: Image.Image) -> Image.Image:

@@ -107,8 +107,9 @@ def _inverse_affine(matrix) -> tuple[float, float, float, float, float, float]:
 
 
 def _fixed_point_maps(matrix, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The maps 4.11's warpAffine hands to remap for INTER_LINEAR: (H, W, 2) int16 integer source positions
-    and (H, W) uint16 table indices (y fraction * 32 + x fraction, in 1/32 pixel)."""
+    """The maps 4.11's warpAffine hands to remap for INTER_LINEAR: (H, W, 2) integer source positions (int32,
+    not yet saturated to remap's int16) and (H, W) uint16 table indices (y fraction * 32 + x fraction, in 1/32
+    pixel)."""
     w, h = size
     m0, m1, m2, m3, m4, m5 = _inverse_affine(matrix)
     xs = np.arange(w, dtype=np.float64)
@@ -118,7 +119,7 @@ def _fixed_point_maps(matrix, size: tuple[int, int]) -> tuple[np.ndarray, np.nda
     bdelta = _cv_round_int32(m3 * xs * scale)
     x0 = _cv_round_int32((m1 * ys + m2) * scale) + np.int32(_ROUND_DELTA)  # int32 sums wrap, as in C
     y0 = _cv_round_int32((m4 * ys + m5) * scale) + np.int32(_ROUND_DELTA)
-    xy = np.empty((h, w, 2), dtype=np.int16)
+    xy = np.empty((h, w, 2), dtype=np.int32)
     alpha = np.empty((h, w), dtype=np.uint16)
     fraction = np.empty((h, w), dtype=np.int32)
     for channel, (start, delta) in enumerate(((x0, adelta), (y0, bdelta))):
@@ -130,11 +131,14 @@ def _fixed_point_maps(matrix, size: tuple[int, int]) -> tuple[np.ndarray, np.nda
         else:
             fraction <<= _INTER_BITS
             np.bitwise_or(alpha, fraction, out=alpha, casting="unsafe")
-        pos >>= _INTER_BITS  # whole pixels, saturated to int16 as saturate_cast<short>
-        if pos.size and (pos.min() < -32768 or pos.max() > 32767):
-            np.clip(pos, -32768, 32767, out=pos)
+        pos >>= _INTER_BITS  # whole pixels
         xy[..., channel] = pos
     return xy, alpha
+
+
+def _int16_positions(xy: np.ndarray) -> np.ndarray:
+    """Positions saturated to int16, as 4.11's saturate_cast<short> hands them to remap."""
+    return np.clip(xy, -32768, 32767).astype(np.int16)
 
 
 def _warp_affine_linear_portable(image: np.ndarray, matrix, size: tuple[int, int]) -> np.ndarray:
@@ -150,6 +154,11 @@ def _warp_affine_linear_portable(image: np.ndarray, matrix, size: tuple[int, int
     if w <= 0 or h <= 0:
         raise ValueError(f"the output size must be positive, not {size}")
     xy, alpha = _fixed_point_maps(matrix, (w, h))
+    if max(image.shape[:2]) >= _MAX_REMAP_SIDE:
+        # remap takes no source with a side of 32767 or more (nor does 4.11's warpAffine, which raises): each
+        # part of the output is remapped from the window of the source its positions reach.
+        return _remap_in_windows(image, xy, alpha)
+    xy = _int16_positions(xy)
     if w < _MAX_REMAP_SIDE and h < _MAX_REMAP_SIDE:
         return cv2.remap(image, xy, alpha, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     out = np.empty((h, w) + image.shape[2:], dtype=np.uint8)
@@ -159,6 +168,35 @@ def _warp_affine_linear_portable(image: np.ndarray, matrix, size: tuple[int, int
             tile = cv2.remap(image, np.ascontiguousarray(xy[rows, cols]), np.ascontiguousarray(alpha[rows, cols]),
                              cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
             out[rows, cols] = tile.reshape(out[rows, cols].shape)
+    return out
+
+
+def _remap_in_windows(image: np.ndarray, xy: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """remap's INTER_LINEAR (BORDER_CONSTANT 0) of `image` at the int32 positions `xy` and fractions `alpha`, for
+    any source size: the output remapped from the window of the source its positions reach (and their right
+    and lower neighbours, which INTER_LINEAR blends), positions moved into it; an output whose window or size is
+    too big for remap is halved along its longer side until each part's is not. The same pixels as one remap of
+    the whole source, where remap takes it."""
+    h, w = alpha.shape
+    out = np.zeros((h, w) + image.shape[2:], np.uint8)
+    height, width = image.shape[:2]
+    low = np.maximum(xy.reshape(-1, 2).min(axis=0), 0)
+    high = np.minimum(xy.reshape(-1, 2).max(axis=0) + 2, (width, height))
+    if (high <= low).any():  # every position outside the source: border zeros
+        return out
+    if max(high - low) < _MAX_REMAP_SIDE and max(h, w) < _MAX_REMAP_SIDE:
+        window = np.ascontiguousarray(image[low[1]:high[1], low[0]:high[0]])
+        moved = _int16_positions(xy - low.astype(np.int32))
+        remapped = cv2.remap(window, moved, alpha, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return remapped.reshape(out.shape)
+    if h >= w:
+        half = h // 2
+        out[:half] = _remap_in_windows(image, xy[:half], alpha[:half])
+        out[half:] = _remap_in_windows(image, xy[half:], alpha[half:])
+    else:
+        half = w // 2
+        out[:, :half] = _remap_in_windows(image, xy[:, :half], alpha[:, :half])
+        out[:, half:] = _remap_in_windows(image, xy[:, half:], alpha[:, half:])
     return out
 
 

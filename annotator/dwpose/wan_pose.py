@@ -49,9 +49,9 @@ class WanPose:
     def from_coco(cls, keypoints, scores, width: int, height: int) -> "WanPose":
         """The meta of COCO-WholeBody `keypoints` (133, 2) in pixels and `scores` (133,), as Wan computes it
         (float32 throughout, as its pose model's arrays are)."""
-        kps = np.concatenate([np.asarray(keypoints, np.float32).reshape(NUM_COCO, 2),
-                              np.asarray(scores, np.float32).reshape(NUM_COCO, 1)], axis=1)
-        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # absurd values become inf, as a cast should
+            kps = np.concatenate([np.asarray(keypoints, np.float32).reshape(NUM_COCO, 2),
+                                  np.asarray(scores, np.float32).reshape(NUM_COCO, 1)], axis=1)
             kps[:, 0] /= width
             kps[:, 1] /= height
             body = (kps[COCO_FIRST] + kps[COCO_SECOND]) / 2

@@ -48,7 +48,8 @@ def keypoint_similarity(a_points, a_shown, b_points, b_shown, scale: float) -> f
 def keypoint_boxes(poses: Poses, threshold: float = THRESHOLD) -> np.ndarray:
     """For each person, the box of its visible body points widened by KEYPOINT_BOX_PADDING: (N, 4)
     x1 y1 x2 y2. Where the points say too little (fewer than two, or spanning under a tenth of the
-    person's box either way), the person's box as it was."""
+    person's box either way) or nonsense (a box reaching more than the image's own size beyond it, which a
+    diverging pose model can give: its crop would take gigabytes), the person's box as it was."""
     boxes = poses.boxes.astype(np.float64).copy()
     shown = poses.visible(threshold)[:, BODY]
     for n in range(len(poses)):
@@ -59,7 +60,11 @@ def keypoint_boxes(poses: Poses, threshold: float = THRESHOLD) -> np.ndarray:
         if ((high - low) < 0.1 * (boxes[n, 2:] - boxes[n, :2])).any():
             continue
         center, half = (low + high) / 2, (high - low) / 2 * KEYPOINT_BOX_PADDING
-        boxes[n] = [*(center - half), *(center + half)]
+        box = np.array([*(center - half), *(center + half)])
+        size = np.array([poses.width, poses.height] * 2, dtype=np.float64)
+        if not np.isfinite(box).all() or (box < -size).any() or (box > 2 * size).any():
+            continue
+        boxes[n] = box
     return boxes
 
 

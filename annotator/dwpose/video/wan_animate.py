@@ -255,7 +255,8 @@ def retargeted_people(people: list[dict[int, WanPose]], reference: WanPose) -> l
 def wan_animate_inputs(detector, video, reference, *, fps: float | None = 30, resolution_area=RESOLUTION_AREA,
                        people="largest", max_people: int | None = None, det_every: int = DET_EVERY,
                        official: bool = False, retarget: bool = False, replace: bool = False, segmenter=None,
-                       options: PoseMapOptions | None = None) -> WanAnimateInputs:
+                       options: PoseMapOptions | None = None,
+                       tracking: TrackingOptions | None = None) -> WanAnimateInputs:
     """Wan 2.2 Animate's inputs (module docstring) of the driving `video` (a file path, or frames: an array
     (T, H, W, 3) or a list of RGB arrays, used as they are at `fps`) and the `reference` image (a path, PIL
     image or RGB array), with `detector` (a DWposeDetector).
@@ -264,7 +265,9 @@ def wan_animate_inputs(detector, video, reference, *, fps: float | None = 30, re
     Wan's models (module docstring); `people`: "largest" (default), "center", a list of track ids, or None
     (everyone), or the same as text ("all", "1,3": tracking.people_choice); `retarget`: the poses mapped onto the reference's proportions; `replace`: replacement mode,
     with `segmenter` (a wan_replace.Sam2VideoSegmenter; None loads the default checkpoint); `options`: the pose
-    map's switches (include_body / include_hand / include_face; the style is "wan-animate")."""
+    map's switches (include_body / include_hand / include_face; the style is "wan-animate"); `tracking`: all the
+    TrackingOptions (e.g. redetect=False for a fixed detector schedule), instead of det_every / max_people /
+    people."""
     if retarget and replace:
         raise ValueError("retarget and replace cannot be combined (the official replacement mode does not retarget)")
     options = PoseMapOptions.build(options, style="wan-animate")
@@ -282,7 +285,8 @@ def wan_animate_inputs(detector, video, reference, *, fps: float | None = 30, re
     if official:
         all_poses, people = official_people(detector, frames)
     else:
-        all_poses, people = tracked_people(detector, frames, TrackingOptions(det_every, max_people, people))
+        tracking = tracking or TrackingOptions(det_every, max_people, people)
+        all_poses, people = tracked_people(detector, frames, tracking)
     result = WanAnimateInputs([], {}, reference, fps=rate, poses=all_poses,
                               times=[number / rate for number in range(len(frames))])
     face_videos(frames, people, result)
