@@ -645,6 +645,591 @@ def report(paths: dict[str, Path]) -> bool:
     return all_ok
 
 
+# ---- Wan 2.2 Animate stand-ins: begin ----
+# YOLOv10m and ViTPose-H whole-body, the two models of Wan 2.2 Animate's preprocessing (Pose2d), for
+# bench/wan_animate.py, which builds them with build_wan_models(out_dir) and counts them with wan_report();
+# main() below builds only MODELS, as before.
+#
+# The stand-ins above record the hash of this file without this block (SOURCE_SHA256 is recomputed at its end),
+# so adding or editing the Wan models rebuilds none of them and their sidecars do not change; the Wan files
+# record the hash of the whole file (WAN_SOURCE_SHA256).
+
+_WAN_BEGIN = b"\n# ---- Wan 2.2 Animate stand-ins: " + b"begin ----\n"
+_WAN_END = b"\n# ---- Wan 2.2 Animate stand-ins: " + b"end ----\n"
+
+
+def source_without_wan_block(source: bytes) -> bytes:
+    """This file's bytes without the Wan block: from its begin line through its end line and the two blank
+    lines after it (the file as it was before the block was added)."""
+    begin = source.index(_WAN_BEGIN) + 1
+    end = source.index(_WAN_END) + len(_WAN_END) + 2
+    return source[:begin] + source[end:]
+
+
+# -------------------------------------------------------------------------------------------------- YOLOv10m
+# THU-MIG/yolov10 @ 453c6e38 (the repository Wan's yolov10m.onnx comes from): ultralytics/cfg/models/v10/
+# yolov10m.yaml (scales m: depth 0.67, width 0.75, max channels 768), nn/modules/block.py (C2f, CIB, C2fCIB,
+# SCDown, SPPF, Attention, PSA), nn/modules/head.py (v10Detect), utils/ops.py (v10postprocess). Only the
+# one-to-one head is built: an end-to-end export computes nothing else (the one-to-many head trains only).
+
+
+class UltralyticsConv(ConvBNSiLU):
+    """ultralytics' Conv: conv (no bias, 'same' padding) + BatchNorm (eps 1e-3) + SiLU, or no activation."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int = 1, stride: int = 1, groups: int = 1, act: bool = True):
+        super().__init__(in_ch, out_ch, kernel, stride, groups)
+        if not act:
+            self.act = nn.Identity()
+
+
+class C2fBottleneck(nn.Module):
+    """Two 3x3 convs (C2f's Bottleneck with e=1.0), with the identity added when `shortcut`."""
+
+    def __init__(self, ch: int, shortcut: bool):
+        super().__init__()
+        self.cv1 = UltralyticsConv(ch, ch, 3)
+        self.cv2 = UltralyticsConv(ch, ch, 3)
+        self.add = shortcut
+
+    def forward(self, x):
+        y = self.cv2(self.cv1(x))
+        return x + y if self.add else y
+
+
+class CIB(nn.Module):
+    """Compact inverted block: dw 3x3, pw 1x1 to 2c, dw 3x3 (lk=False, as yolov10m), pw 1x1, dw 3x3; identity."""
+
+    def __init__(self, ch: int, shortcut: bool):
+        super().__init__()
+        self.cv1 = nn.Sequential(UltralyticsConv(ch, ch, 3, groups=ch), UltralyticsConv(ch, 2 * ch, 1),
+                                 UltralyticsConv(2 * ch, 2 * ch, 3, groups=2 * ch), UltralyticsConv(2 * ch, ch, 1),
+                                 UltralyticsConv(ch, ch, 3, groups=ch))
+        self.add = shortcut
+
+    def forward(self, x):
+        return x + self.cv1(x) if self.add else self.cv1(x)
+
+
+class C2f(nn.Module):
+    """1x1 conv to 2c, split, n blocks each on the last piece, concat all, 1x1 conv (C2fCIB: CIB blocks)."""
+
+    def __init__(self, in_ch: int, out_ch: int, n: int, shortcut: bool = False, cib: bool = False):
+        super().__init__()
+        self.c = out_ch // 2
+        self.cv1 = UltralyticsConv(in_ch, 2 * self.c, 1)
+        self.cv2 = UltralyticsConv((2 + n) * self.c, out_ch, 1)
+        block = CIB if cib else C2fBottleneck
+        self.m = nn.ModuleList(block(self.c, shortcut) for _ in range(n))
+
+    def forward(self, x):
+        y = list(self.cv1(x).chunk(2, 1))
+        y.extend(m(y[-1]) for m in self.m)
+        return self.cv2(torch.cat(y, 1))
+
+
+class SCDown(nn.Module):
+    """Spatial-channel decoupled downsampling: 1x1 conv, then a depthwise 3x3 stride-2 conv (no activation)."""
+
+    def __init__(self, in_ch: int, out_ch: int):
+        super().__init__()
+        self.cv1 = UltralyticsConv(in_ch, out_ch, 1)
+        self.cv2 = UltralyticsConv(out_ch, out_ch, 3, 2, groups=out_ch, act=False)
+
+    def forward(self, x):
+        return self.cv2(self.cv1(x))
+
+
+class SPPF(nn.Module):
+    """1x1 conv to half, three chained 5x5 max pools, concat the four, 1x1 conv."""
+
+    def __init__(self, in_ch: int, out_ch: int):
+        super().__init__()
+        self.cv1 = UltralyticsConv(in_ch, in_ch // 2, 1)
+        self.cv2 = UltralyticsConv(in_ch // 2 * 4, out_ch, 1)
+        self.m = nn.MaxPool2d(5, 1, 2)
+
+    def forward(self, x):
+        x = self.cv1(x)
+        y1 = self.m(x)
+        y2 = self.m(y1)
+        return self.cv2(torch.cat((x, y1, y2, self.m(y2)), 1))
+
+
+class PSAAttention(nn.Module):
+    """YOLOv10's Attention: 1x1 qkv conv (key dim = head dim / 2), softmax attention over the H x W positions,
+    plus a depthwise 3x3 positional conv of v, then a 1x1 projection."""
+
+    def __init__(self, dim: int, num_heads: int):
+        super().__init__()
+        self.num_heads, self.head_dim = num_heads, dim // num_heads
+        self.key_dim = self.head_dim // 2
+        self.scale = self.key_dim ** -0.5
+        self.qkv = UltralyticsConv(dim, dim + 2 * self.key_dim * num_heads, 1, act=False)
+        self.proj = UltralyticsConv(dim, dim, 1, act=False)
+        self.pe = UltralyticsConv(dim, dim, 3, groups=dim, act=False)
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        q, k, v = self.qkv(x).view(b, self.num_heads, 2 * self.key_dim + self.head_dim, h * w).split(
+            [self.key_dim, self.key_dim, self.head_dim], dim=2)
+        attn = ((q.transpose(-2, -1) @ k) * self.scale).softmax(dim=-1)
+        x = (v @ attn.transpose(-2, -1)).view(b, c, h, w) + self.pe(v.reshape(b, c, h, w))
+        return self.proj(x)
+
+
+class PSA(nn.Module):
+    """Partial self-attention: half the channels through attention and a conv FFN, concat, 1x1 conv."""
+
+    def __init__(self, ch: int):
+        super().__init__()
+        self.c = ch // 2
+        self.cv1 = UltralyticsConv(ch, 2 * self.c, 1)
+        self.cv2 = UltralyticsConv(2 * self.c, ch, 1)
+        self.attn = PSAAttention(self.c, num_heads=self.c // 64)
+        self.ffn = nn.Sequential(UltralyticsConv(self.c, 2 * self.c, 1),
+                                 UltralyticsConv(2 * self.c, self.c, 1, act=False))
+
+    def forward(self, x):
+        a, b = self.cv1(x).split((self.c, self.c), dim=1)
+        b = b + self.attn(b)
+        b = b + self.ffn(b)
+        return self.cv2(torch.cat((a, b), 1))
+
+
+class V10Detect(nn.Module):
+    """v10Detect's one-to-one branch (the only one an end-to-end export computes): per stride a box branch
+    (two 3x3 convs, 1x1 to 4 x 16 DFL bins) and a class branch (dw 3x3 + 1x1, twice, then 1x1 to 80); DFL
+    decode to x1 y1 x2 y2 in input pixels, sigmoid scores; then v10postprocess: the 300 anchors of highest
+    best-class score, and among their 300 x 80 scores the 300 highest -> [N, 300, 6] x1 y1 x2 y2 score class."""
+
+    REG_MAX = 16
+    MAX_DET = 300
+
+    def __init__(self, channels: tuple[int, ...], strides=(8, 16, 32), num_classes: int = 80, input_hw=(640, 640)):
+        super().__init__()
+        self.nc = num_classes
+        c2, c3 = max(16, channels[0] // 4, self.REG_MAX * 4), max(channels[0], min(num_classes, 100))
+        self.one2one_cv2 = nn.ModuleList(nn.Sequential(UltralyticsConv(x, c2, 3), UltralyticsConv(c2, c2, 3),
+                                                       nn.Conv2d(c2, 4 * self.REG_MAX, 1)) for x in channels)
+        self.one2one_cv3 = nn.ModuleList(nn.Sequential(
+            nn.Sequential(UltralyticsConv(x, x, 3, groups=x), UltralyticsConv(x, c3, 1)),
+            nn.Sequential(UltralyticsConv(c3, c3, 3, groups=c3), UltralyticsConv(c3, c3, 1)),
+            nn.Conv2d(c3, num_classes, 1)) for x in channels)
+        self.dfl = nn.Conv2d(self.REG_MAX, 1, 1, bias=False).requires_grad_(False)
+        self.dfl.weight.data[:] = torch.arange(self.REG_MAX, dtype=torch.float).view(1, self.REG_MAX, 1, 1)
+        anchors, anchor_strides = [], []
+        for stride in strides:  # make_anchors(offset=0.5): cell centres, x then y
+            h, w = input_hw[0] // stride, input_hw[1] // stride
+            ys, xs = torch.meshgrid(torch.arange(h) + 0.5, torch.arange(w) + 0.5, indexing="ij")
+            anchors.append(torch.stack((xs, ys), 0).view(2, -1))
+            anchor_strides.append(torch.full((1, h * w), float(stride)))
+        self.register_buffer("anchors", torch.cat(anchors, 1)[None], persistent=False)  # [1, 2, A]
+        self.register_buffer("strides", torch.cat(anchor_strides, 1)[None], persistent=False)  # [1, 1, A]
+        for box, cls, stride in zip(self.one2one_cv2, self.one2one_cv3, strides):  # v10Detect.bias_init
+            nn.init.constant_(box[-1].bias, 1.0)
+            # Tiny class weights keep random-weight scores near sigmoid(bias) (< 2e-4), far below Wan's 0.05.
+            nn.init.normal_(cls[-1].weight, std=1e-3)
+            nn.init.constant_(cls[-1].bias, math.log(5 / num_classes / (640 / stride) ** 2))
+
+    def forward(self, levels):
+        b = levels[0].shape[0]
+        x = torch.cat([torch.cat((box(level), cls(level)), 1).flatten(2)
+                       for level, box, cls in zip(levels, self.one2one_cv2, self.one2one_cv3)], 2)
+        box, cls = x.split((4 * self.REG_MAX, self.nc), 1)
+        a = box.shape[2]
+        distances = self.dfl(box.view(b, 4, self.REG_MAX, a).transpose(2, 1).softmax(1)).view(b, 4, a)
+        left_top, right_bottom = distances.chunk(2, 1)
+        boxes = torch.cat((self.anchors - left_top, self.anchors + right_bottom), 1) * self.strides
+        preds = torch.cat((boxes, cls.sigmoid()), 1).permute(0, 2, 1)  # [N, A, 84]
+        boxes, scores = preds.split([4, self.nc], dim=-1)
+        _, index = torch.topk(scores.amax(dim=-1), self.MAX_DET, dim=-1)
+        index = index.unsqueeze(-1)
+        boxes = torch.gather(boxes, 1, index.repeat(1, 1, 4))
+        scores = torch.gather(scores, 1, index.repeat(1, 1, self.nc))
+        scores, index = torch.topk(scores.flatten(1), self.MAX_DET, dim=-1)
+        labels = index % self.nc
+        boxes = boxes.gather(1, (index // self.nc).unsqueeze(-1).repeat(1, 1, 4))
+        return torch.cat([boxes, scores.unsqueeze(-1), labels.unsqueeze(-1).to(boxes.dtype)], dim=-1)
+
+
+# Row 0 of the stand-in's output: a person (x1 y1 x2 y2 in 640 x 640 input pixels, score 0.9, class 0). Random
+# weights find nobody, and the pipelines must have someone to crop, track and draw; this box is the woman of
+# ../shared/photos/people/woman.jpeg as the real YOLOX-nano finds her, in the input of Wan's plain resize (she
+# spans the photo's width, so ultralytics' letterbox maps it to about the same image box).
+YOLOV10_PERSON_ROW = (3.0, 124.0, 637.0, 629.0, 0.9, 0.0)
+
+
+class YOLOv10(nn.Module):
+    """yolov10m.yaml's graph: backbone (Conv, C2f, SCDown, C2fCIB, SPPF, PSA), PAN neck (C2f, C2fCIB, SCDown),
+    v10Detect; 0..1 RGB input [N, 3, 640, 640], output [N, 300, 6] with row 0 replaced by YOLOV10_PERSON_ROW."""
+
+    def __init__(self, depth: float = 0.67, width: float = 0.75, max_channels: int = 768, num_classes: int = 80):
+        super().__init__()
+
+        def ch(c):  # parse_model: make_divisible(min(c, max_channels) * width, 8)
+            return int(math.ceil(min(c, max_channels) * width / 8) * 8)
+
+        def n(count):
+            return max(round(count * depth), 1)
+
+        self.backbone = nn.ModuleList([
+            UltralyticsConv(3, ch(64), 3, 2), UltralyticsConv(ch(64), ch(128), 3, 2),
+            C2f(ch(128), ch(128), n(3), True), UltralyticsConv(ch(128), ch(256), 3, 2),
+            C2f(ch(256), ch(256), n(6), True), SCDown(ch(256), ch(512)),
+            C2f(ch(512), ch(512), n(6), True), SCDown(ch(512), ch(1024)),
+            C2f(ch(1024), ch(1024), n(3), True, cib=True), SPPF(ch(1024), ch(1024)), PSA(ch(1024))])
+        self.top_down_p4 = C2f(ch(1024) + ch(512), ch(512), n(3))
+        self.top_down_p3 = C2f(ch(512) + ch(256), ch(256), n(3))
+        self.downsample_p3 = UltralyticsConv(ch(256), ch(256), 3, 2)
+        self.bottom_up_p4 = C2f(ch(256) + ch(512), ch(512), n(3), True, cib=True)
+        self.downsample_p4 = SCDown(ch(512), ch(512))
+        self.bottom_up_p5 = C2f(ch(512) + ch(1024), ch(1024), n(3), True, cib=True)
+        self.head = V10Detect((ch(256), ch(512), ch(1024)), num_classes=num_classes)
+        self.register_buffer("person_row", torch.tensor(YOLOV10_PERSON_ROW).view(1, 1, 6), persistent=False)
+
+    def forward(self, images):
+        features = []
+        x = images
+        for layer in self.backbone:
+            x = layer(x)
+            features.append(x)
+        c3, c4, c5 = features[4], features[6], features[10]
+
+        def upsample(t):
+            return F.interpolate(t, scale_factor=2.0, mode="nearest")
+
+        p4 = self.top_down_p4(torch.cat([upsample(c5), c4], 1))
+        p3 = self.top_down_p3(torch.cat([upsample(p4), c3], 1))
+        n4 = self.bottom_up_p4(torch.cat([self.downsample_p3(p3), p4], 1))
+        n5 = self.bottom_up_p5(torch.cat([self.downsample_p4(n4), c5], 1))
+        dets = self.head([p3, n4, n5])
+        return torch.cat([self.person_row.expand(dets.shape[0], 1, 6), dets[:, 1:]], 1)
+
+
+# ----------------------------------------------------------------------------------------- ViTPose-H wholebody
+# ViTAE-Transformer/ViTPose: mmpose/models/backbones/vit.py (ViT, Block, Attention, PatchEmbed) with
+# configs/wholebody/2d_kpt_sview_rgb_img/topdown_heatmap/coco-wholebody/ViTPose_huge_wholebody_256x192.py:
+# img_size (256, 192), patch 16, embed 1280, depth 32, heads 16, mlp_ratio 4, qkv_bias, ratio 1;
+# TopdownHeatmapSimpleHead: 2 deconvs (4x4, stride 2, 256 filters) + BN + ReLU, final 1x1 conv to 133.
+
+
+class ViTAttention(nn.Module):
+    def __init__(self, dim: int, num_heads: int):
+        super().__init__()
+        self.num_heads = num_heads
+        self.scale = (dim // num_heads) ** -0.5
+        self.qkv = nn.Linear(dim, 3 * dim, bias=True)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        b, n, _ = x.shape
+        qkv = self.qkv(x).reshape(b, n, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        attn = ((q * self.scale) @ k.transpose(-2, -1)).softmax(dim=-1)
+        return self.proj((attn @ v).transpose(1, 2).reshape(b, n, -1))
+
+
+class ViTBlock(nn.Module):
+    """Pre-norm transformer block: x + attn(LN(x)), x + MLP(LN(x)) (GELU, hidden 4x); LayerNorm eps 1e-6."""
+
+    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.attn = ViTAttention(dim, num_heads)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = nn.Sequential(nn.Linear(dim, int(dim * mlp_ratio)), nn.GELU(), nn.Linear(int(dim * mlp_ratio), dim))
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class DeconvBNReLU(nn.Module):
+    """ConvTranspose 4x4 stride 2 (padding 1, no bias) + BatchNorm + ReLU: doubles the map's size."""
+
+    def __init__(self, in_ch: int, out_ch: int):
+        super().__init__()
+        self.deconv = nn.ConvTranspose2d(in_ch, out_ch, 4, 2, 1, output_padding=0, bias=False)
+        self.bn = nn.BatchNorm2d(out_ch)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.bn(self.deconv(x)))
+
+    @torch.no_grad()
+    def fold_batch_norm(self) -> None:
+        if isinstance(self.bn, nn.Identity):
+            return
+        deconv, bn = self.deconv, self.bn
+        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        fused = nn.ConvTranspose2d(deconv.in_channels, deconv.out_channels, deconv.kernel_size, deconv.stride,
+                                   deconv.padding, bias=True)
+        fused.weight.copy_(deconv.weight * scale[None, :, None, None])  # weight is [in, out, kh, kw]
+        fused.bias.copy_(bn.bias - bn.running_mean * scale)
+        self.deconv, self.bn = fused, nn.Identity()
+
+
+# Where a trained whole-body model puts the 133 COCO-WholeBody keypoints of a person standing upright in its
+# crop, as (x, y) fractions of the crop: the body (COCO 17), the feet (6), the face (68, an oval round the
+# nose), each hand (21: the wrist, then 4 joints on each of 5 fingers). Eyes to ankles span 2/3 of the crop's
+# height: a box round them padded x1.2 (the tracker's keypoint box) and x1.25 (the crop rule) is the crop again.
+_BODY_TEMPLATE = [(0.50, 0.19), (0.52, 0.17), (0.48, 0.17), (0.545, 0.18), (0.455, 0.18), (0.60, 0.29),
+                  (0.40, 0.29), (0.64, 0.42), (0.36, 0.42), (0.65, 0.53), (0.35, 0.53), (0.56, 0.54), (0.44, 0.54),
+                  (0.57, 0.69), (0.43, 0.69), (0.57, 0.837), (0.43, 0.837)]
+_FEET_TEMPLATE = [(0.59, 0.86), (0.61, 0.855), (0.565, 0.845), (0.41, 0.86), (0.39, 0.855), (0.435, 0.845)]
+
+
+def wholebody_template() -> np.ndarray:
+    """The 133 template keypoints (x, y), fractions of the crop (see _BODY_TEMPLATE)."""
+    angles = np.linspace(0, 2 * np.pi, 68, endpoint=False)
+    radius = 1.0 - 0.15 * (np.arange(68) % 3)
+    face = np.stack([0.5 + 0.04 * radius * np.cos(angles), 0.19 + 0.035 * radius * np.sin(angles)], 1)
+    hands = []
+    for wrist_x, side in ((0.65, 1.0), (0.35, -1.0)):  # left hand (image right), right hand
+        points = [(wrist_x, 0.53)]
+        for finger in range(5):
+            spread = (finger - 2) * 0.35
+            for joint in range(1, 5):
+                reach = 0.013 * joint
+                points.append((wrist_x + side * reach * math.sin(spread + 0.3), 0.53 + reach * math.cos(spread)))
+        hands.append(np.array(points))
+    return np.concatenate([np.array(_BODY_TEMPLATE), np.array(_FEET_TEMPLATE), face, *hands])
+
+
+def template_heatmaps(heatmap_hw=(64, 48), sigma: float = 2.0, peak: float = 0.9) -> torch.Tensor:
+    """[1, 133, h, w] Gaussian peaks (sigma 2 cells, ViTPose's training target) at the template keypoints."""
+    points = torch.tensor(wholebody_template(), dtype=torch.float32)
+    xs = points[:, 0, None, None] * heatmap_hw[1]
+    ys = points[:, 1, None, None] * heatmap_hw[0]
+    grid_y = torch.arange(heatmap_hw[0], dtype=torch.float32)[None, :, None]
+    grid_x = torch.arange(heatmap_hw[1], dtype=torch.float32)[None, None, :]
+    return (peak * torch.exp(-((grid_x - xs) ** 2 + (grid_y - ys) ** 2) / (2 * sigma ** 2)))[None]
+
+
+class ViTPoseNet(nn.Module):
+    """ViT backbone + classic decoder: [N, 3, 256, 192] ImageNet-normalised crops -> [N, K, 64, 48] heatmaps.
+
+    The stand-in adds a constant to the heatmaps (one Add): Gaussian peaks at a standing person's keypoints
+    (template_heatmaps). Random weights alone give noise maps whose DARK refinement sends keypoints anywhere
+    (ours' tracker then crops boxes tens of thousands of pixels wide); a trained model gives one peak per
+    keypoint, and so does this, the random part staying small (about +-0.03)."""
+
+    def __init__(self, input_hw=(256, 192), patch: int = 16, dim: int = 1280, depth: int = 32, heads: int = 16,
+                 mlp_ratio: float = 4.0, num_keypoints: int = 133, deconv_ch: int = 256):
+        super().__init__()
+        # PatchEmbed with ratio 1: padding 4 + 2 * (1 // 2 - 1) = 2, so 256 x 192 gives 16 x 12 patches.
+        self.patch_embed = nn.Conv2d(3, dim, patch, patch, padding=2)
+        self.grid = (input_hw[0] // patch, input_hw[1] // patch)
+        self.pos_embed = nn.Parameter(torch.zeros(1, self.grid[0] * self.grid[1] + 1, dim))  # + the class token's
+        self.blocks = nn.ModuleList(ViTBlock(dim, heads, mlp_ratio) for _ in range(depth))
+        self.last_norm = nn.LayerNorm(dim, eps=1e-6)
+        self.deconvs = nn.Sequential(DeconvBNReLU(dim, deconv_ch), DeconvBNReLU(deconv_ch, deconv_ch))
+        self.final_layer = nn.Conv2d(deconv_ch, num_keypoints, 1)
+        heatmap_hw = (input_hw[0] // 4, input_hw[1] // 4)
+        self.register_buffer("heatmap_prior", template_heatmaps(heatmap_hw)[:, :num_keypoints], persistent=False)
+        for module in self.modules():  # ViT.init_weights without a checkpoint
+            if isinstance(module, nn.Linear):
+                nn.init.trunc_normal_(module.weight, std=0.02)
+                nn.init.zeros_(module.bias)
+        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        # The random part of the heatmaps about +-0.03, under the template's peaks of 0.9 (the keypoint scores:
+        # visible, so the pipelines draw the skeletons as they would).
+        nn.init.normal_(self.final_layer.weight, std=0.0025)
+        nn.init.zeros_(self.final_layer.bias)
+
+    def forward(self, x):
+        b = x.shape[0]
+        x = self.patch_embed(x).flatten(2).transpose(1, 2)
+        x = x + self.pos_embed[:, 1:] + self.pos_embed[:, :1]
+        for block in self.blocks:
+            x = block(x)
+        x = self.last_norm(x).permute(0, 2, 1).reshape(b, -1, *self.grid)
+        return self.final_layer(self.deconvs(x)) + self.heatmap_prior
+
+
+# ------------------------------------------------------------------------------------ specs, build, checks
+
+
+@dataclass(frozen=True)
+class WanModelSpec(ModelSpec):
+    """A ModelSpec with the input scale of the detector (0..1 pixels) and external data (files past 2 GB)."""
+
+    pixel_scale: float = 1.0  # the model sees 0..255 pixels times this (YOLOv10: / 255) unless normalised_input
+    external_data: bool = False  # tensors in <stem>_data.bin beside the graph file (Wan's ViTPose-H file)
+
+
+WAN_MODELS = (
+    # THU-MIG/yolov10 README: YOLOv10-M 15.4 M params, 59.1 GFLOPs (ultralytics' thop count: 2 x MACs, fused BN).
+    WanModelSpec("yolov10m", "YOLOv10m 640 (end-to-end)", YOLOv10, "images", (3, 640, 640), ("output0",),
+                 15.4, 59.1 / 2, normalised_input=False, pixel_scale=1 / 255),
+    # ViTPose paper / README: ViTPose-H 632 M params (no MAC count of the whole-body 256x192 model found).
+    WanModelSpec("vitpose_h_wholebody", "ViTPose-H wholebody 256x192", ViTPoseNet, "input", (3, 256, 192),
+                 ("heatmaps",), 632.0, None, normalised_input=True, external_data=True),
+)
+
+
+def wan_model_inputs(spec: WanModelSpec, count: int, generator: torch.Generator) -> torch.Tensor:
+    """Synthetic photo-like inputs as the model gets them (normalised crops, or pixels x pixel_scale)."""
+    if spec.normalised_input:
+        return model_inputs(spec, count, generator)
+    return synthetic_images(count, spec.input_chw[1], spec.input_chw[2], generator) * spec.pixel_scale
+
+
+def build_wan_weighted(spec: WanModelSpec) -> nn.Module:
+    """Seeded random weights, BatchNorms calibrated on synthetic images and folded, eval mode."""
+    torch.manual_seed(SEED)
+    model = spec.build()
+    generator = torch.Generator().manual_seed(SEED + 1)
+    with torch.no_grad():
+        calibrate_batch_norms(model, wan_model_inputs(spec, CALIBRATION_IMAGES, generator))
+    for module in model.modules():
+        if hasattr(module, "fold_batch_norm"):
+            module.fold_batch_norm()
+    return model
+
+
+def wan_data_path(path: Path) -> Path:
+    """The external data file of a graph file: <stem>_data.bin beside it."""
+    return path.with_name(f"{path.stem}_data.bin")
+
+
+def export_wan_onnx(model: nn.Module, spec: WanModelSpec, path: Path) -> None:
+    """Static batch-1 ONNX with the published names; tensors in <stem>_data.bin where spec.external_data."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        raw = Path(tmp) / "model.onnx"
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer warnings
+            # Past 2 GB it writes each tensor to its own file beside `raw`; onnx.load reads them back.
+            torch.onnx.export(model, (torch.zeros(1, *spec.input_chw),), str(raw), input_names=[spec.input_name],
+                              output_names=list(spec.output_names), opset_version=OPSET, do_constant_folding=True,
+                              dynamo=False)
+        proto = onnx.load(str(raw))
+    proto.ir_version = min(proto.ir_version, MAX_IR_VERSION)
+    proto.producer_name = "bench.models"
+    proto.doc_string = f"stand-in {spec.title} with random weights (seed {SEED}); for timing only"
+    if spec.external_data:
+        data = wan_data_path(path)
+        data.unlink(missing_ok=True)  # onnx appends to an existing data file
+        onnx.save(proto, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=data.name,
+                  size_threshold=1024)
+    else:
+        onnx.save(proto, str(path))
+
+
+def check_wan_onnx(spec: WanModelSpec, path: Path) -> dict:
+    """Load with onnxruntime (external data included), run a synthetic input, check names, shapes, finiteness,
+    and for YOLOv10 that only the fixed person row scores above 1e-2. Returns a few output facts."""
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    problems = []
+    if [i.name for i in inputs] != [spec.input_name] or [o.name for o in outputs] != list(spec.output_names):
+        problems.append(f"names {[i.name for i in inputs]} -> {[o.name for o in outputs]}")
+    if inputs[0].shape != [1, *spec.input_chw]:
+        problems.append(f"input declared as {inputs[0].shape}")
+    blob = wan_model_inputs(spec, 1, torch.Generator().manual_seed(SEED + 2)).numpy()
+    result = session.run(None, {spec.input_name: blob})[0]
+    expected = [1, 300, 6] if spec.name == "yolov10m" else [1, 133, spec.input_chw[1] // 4, spec.input_chw[2] // 4]
+    facts = {}
+    if list(result.shape) != expected or result.dtype != np.float32 or not np.isfinite(result).all():
+        problems.append(f"output {result.dtype} {list(result.shape)} (finite: {np.isfinite(result).all()})")
+    elif spec.name == "yolov10m":
+        if not np.allclose(result[0, 0], YOLOV10_PERSON_ROW):
+            problems.append(f"row 0 is {result[0, 0]}, not the fixed person row")
+        facts["max_random_score"] = float(result[0, 1:, 4].max())
+        if facts["max_random_score"] >= 1e-2:
+            problems.append(f"a random-weight detection scored {facts['max_random_score']:.3g} (must stay < 0.01)")
+    else:
+        flat = result[0].reshape(result.shape[1], -1)
+        facts["heatmap_peak_median"] = float(np.median(flat.max(axis=1)))
+        cells = np.stack([flat.argmax(axis=1) % result.shape[3], flat.argmax(axis=1) // result.shape[3]], 1)
+        template = wholebody_template() * (result.shape[3], result.shape[2])
+        facts["peak_offset_max"] = float(np.abs(cells + 0.5 - template).max())
+        if facts["peak_offset_max"] > 1.5:
+            problems.append(f"a heatmap peaks {facts['peak_offset_max']:.1f} cells off its template keypoint")
+    if problems:
+        raise RuntimeError(f"{path}: " + "; ".join(problems))
+    return facts
+
+
+def wan_is_up_to_date(path: Path) -> bool:
+    """The graph file (and its data file, if any) as its sidecar recorded them, built by this source."""
+    sidecar = sidecar_path(path)
+    if not (path.is_file() and sidecar.is_file()):
+        return False
+    try:
+        recorded = json.loads(sidecar.read_text())
+    except ValueError:
+        return False
+    if recorded.get("source_sha256") != WAN_SOURCE_SHA256 or recorded.get("seed") != SEED:
+        return False
+    files = [(path, recorded.get("bytes"), recorded.get("sha256"))]
+    if recorded.get("data_file"):
+        files.append((path.with_name(recorded["data_file"]), recorded.get("data_bytes"), recorded.get("data_sha256")))
+    return all(file.is_file() and file.stat().st_size == size and file_sha256(file) == digest
+               for file, size, digest in files)
+
+
+def build_wan_models(out_dir: str | Path, verbose: bool = False) -> dict[str, Path]:
+    """Write the YOLOv10m and ViTPose-H stand-ins into out_dir (skipping up-to-date ones); {file stem: path}.
+    The ViTPose-H file takes a few minutes and ~2.5 GB of disk (vitpose_h_wholebody_data.bin)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for spec in WAN_MODELS:
+        path = paths[spec.name] = out_dir / f"{spec.name}.onnx"
+        if wan_is_up_to_date(path):
+            continue
+        if verbose:
+            print(f"building {spec.title} -> {path.name}", file=sys.stderr)
+        sidecar_path(path).unlink(missing_ok=True)
+        model = build_wan_weighted(spec)
+        export_wan_onnx(model, spec, path)
+        del model
+        facts = check_wan_onnx(spec, path)
+        record = {"source_sha256": WAN_SOURCE_SHA256, "seed": SEED, "model": spec.title, "dynamic_batch": False,
+                  "bytes": path.stat().st_size, "sha256": file_sha256(path), "torch": torch.__version__, **facts}
+        if spec.external_data:
+            data = wan_data_path(path)
+            record.update(data_file=data.name, data_bytes=data.stat().st_size, data_sha256=file_sha256(data))
+        sidecar_path(path).write_text(json.dumps(record, indent=1))
+    return paths
+
+
+def wan_complexity(spec: WanModelSpec) -> dict:
+    """Parameters (M) and MACs (G) of one batch-1 forward, with and without BatchNorm (published convention:
+    YOLOv10's count is of the fused model, so without it)."""
+    params, macs = complexity(spec)
+    total = published_convention_macs(macs)
+    return {"params_m": params / 1e6, "macs_g": total / 1e9, "macs_no_bn_g": (total - 2 * macs["batchnorm"]) / 1e9,
+            "attention_g": macs["attention"] / 1e9}
+
+
+def wan_report(paths: dict[str, Path] | None = None) -> list[str]:
+    """Markdown table lines: each Wan stand-in's parameters and MACs beside the published figures."""
+    lines = ["| model | params M | published | dev % | GMACs (no BN) | published | dev % | file MB |",
+             "|---|---|---|---|---|---|---|---|"]
+    for spec in WAN_MODELS:
+        c = wan_complexity(spec)
+        published_macs = "-" if spec.published_macs_g is None else f"{spec.published_macs_g:.2f}"
+        size = "-"
+        path = (paths or {}).get(spec.name)
+        if path is not None and path.exists():
+            data = wan_data_path(path)
+            size = f"{(path.stat().st_size + (data.stat().st_size if data.exists() else 0)) / 1e6:.0f}"
+        lines.append(f"| {spec.title} | {c['params_m']:.2f} | {spec.published_params_m:g} | "
+                     f"{format_deviation(c['params_m'], spec.published_params_m).strip()} | {c['macs_no_bn_g']:.2f} | "
+                     f"{published_macs} | {format_deviation(c['macs_no_bn_g'], spec.published_macs_g).strip()} | "
+                     f"{size} |")
+    return lines
+
+
+WAN_SOURCE_SHA256 = SOURCE_SHA256  # the whole file, this block included
+SOURCE_SHA256 = hashlib.sha256(source_without_wan_block(Path(__file__).read_bytes())).hexdigest()
+# ---- Wan 2.2 Animate stand-ins: end ----
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.models", description=__doc__.split("\n\n")[0])
     parser.add_argument("out_dir", type=Path)
