@@ -20,6 +20,8 @@ Pipelines, each in its own process (onnxruntime's threads spin for a while after
 - ours: `wan_animate_inputs(official=False, det_every=8)`: the library's default path (DWposeDetector
   sessions, people tracked, the detector every 8 frames, ultralytics' letterbox for the detector).
 - ours_per_frame: the same with det_every=1 (the detector on every frame).
+- ours_bf16: ours at precision="bf16" (OpenVINO; on CPUs with AMX or AVX512-BF16, else fp32 runs and the report
+  says so): faster, the keypoints move a little (not the official's to the bit).
 
 Models: the architecture-faithful stand-ins of bench/models.py (build_wan_models: random weights, the
 published layers and sizes), or the real files with --det / --pose. Random weights find nobody and give noise
@@ -52,8 +54,10 @@ from bench.run import PHOTOS, ROOT, STAND_INS, Timed, machine
 
 PIPELINES = {"official": "official steps, per frame (wan_animate_inputs(official=True))",
              "ours": "ours, tracking (det_every=8)",
-             "ours_per_frame": "ours, per frame (det_every=1)"}
-DET_EVERY = {"ours": 8, "ours_per_frame": 1}
+             "ours_per_frame": "ours, per frame (det_every=1)",
+             "ours_bf16": "ours, tracking, precision bf16 (OpenVINO; keypoints move a little)"}
+DET_EVERY = {"ours": 8, "ours_per_frame": 1, "ours_bf16": 8}
+PRECISION = {"ours_bf16": "bf16"}  # fp32 otherwise; where bf16 cannot run, fp32 runs (the report says so)
 DEFAULT_PHOTO = "people/woman.jpeg"
 DEFAULT_REFERENCE = "people/man.png"
 AREA = (1280, 720)  # the official default resolution_area; the clip's frames get this many pixels
@@ -132,11 +136,11 @@ def official_pair(det: str, pose: str):
     return pair, det_session, pose_session
 
 
-def our_detector(det: str, pose: str):
-    """DWposeDetector on the two files (the library's sessions), and its two timed sessions."""
+def our_detector(det: str, pose: str, precision: str = "fp32"):
+    """DWposeDetector on the two files (the library's sessions) at `precision`, and its two timed sessions."""
     from annotator.dwpose import DWposeDetector
 
-    detector = DWposeDetector(det, pose)
+    detector = DWposeDetector(det, pose, precision=precision)
     detector.detector.session = det_session = Counted(detector.detector.session)
     detector.pose_model.session = pose_session = Counted(detector.pose_model.session)
     return detector, det_session, pose_session
@@ -154,7 +158,7 @@ def worker(spec: dict) -> dict:
         models, det, pose = official_pair(spec["det"], spec["pose"])
         options = {"official": True}
     else:
-        models, det, pose = our_detector(spec["det"], spec["pose"])
+        models, det, pose = our_detector(spec["det"], spec["pose"], PRECISION.get(name, "fp32"))
         # a fixed schedule: the detector every det_every frames and only then (module docstring)
         options = {"tracking": TrackingOptions(DET_EVERY[name], people="largest", redetect=False)}
 
@@ -170,7 +174,8 @@ def worker(spec: dict) -> dict:
     total = time.perf_counter() - start
     figures = {"total": total, "det": det.seconds, "pose": pose.seconds, "det_runs": det.runs,
                "pose_runs": pose.runs, "pose_frames": len(result.pose_frames),
-               "people": sum(len(poses) for poses in result.poses) / len(result.poses)}
+               "people": sum(len(poses) for poses in result.poses) / len(result.poses),
+               "precision": getattr(getattr(models, "runtime", None), "precision", "fp32")}
     if name == "official":
         figures["extra"] = official_extras(models, frames[0], reference, spec["area"])
     return figures
@@ -238,7 +243,9 @@ def report(results: dict, args, models: dict, model_lines: list[str], seconds: f
     official = results.get("official")
     for name, r in results.items():
         ratio = f"{official['total'] / r['total']:.2f}x" if official else "-"
-        lines.append(f"| {PIPELINES[name]} | {frames / r['total']:.2f} | {r['total'] / frames:.2f} | {ratio} | "
+        label = PIPELINES[name] + ("" if r.get("precision", "fp32") == PRECISION.get(name, "fp32") else
+                                   f" [ran {r['precision']}: bf16 unavailable here]")
+        lines.append(f"| {label} | {frames / r['total']:.2f} | {r['total'] / frames:.2f} | {ratio} | "
                      f"{r['det_runs']} | {r['det']:.1f} | {r['pose_runs']} | {r['pose']:.1f} | "
                      f"{r['total'] - r['det'] - r['pose']:.1f} |")
     lines.append("")
