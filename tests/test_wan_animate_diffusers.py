@@ -115,28 +115,37 @@ def test_bundle_has_the_pipelines_sizes(bundle, pipe):
     assert any(np.asarray(frame).any() for frame in bundle["face_video"])  # a face was cropped
 
 
-def test_pipeline_generates_from_the_bundle(bundle, pipe):
+def generate(pipe, bundle: dict, mode: str):
+    """The pipeline on the bundle's PIL inputs as they are (seeded prompt embeddings, one segment, one step), at
+    the reference's size; returns the output and the warnings the pipeline logged."""
     from diffusers.pipelines.wan import pipeline_wan_animate
 
     width, height = bundle["image"].size
-    faces_seen = []
-    hook = pipe.transformer.motion_encoder.register_forward_pre_hook(
-        lambda module, args: faces_seen.append(args[0].detach().clone()))
     records = Records()
     pipeline_logger = logging.getLogger(pipeline_wan_animate.__name__)
     pipeline_logger.addHandler(records)
     generator = torch.Generator("cpu").manual_seed(0)
     prompt_embeds = torch.randn(1, 16, pipe.transformer.config.text_dim, generator=generator)
     try:
-        output = pipe(image=bundle["image"], pose_video=bundle["pose_video"], face_video=bundle["face_video"],
-                      prompt_embeds=prompt_embeds, height=height, width=width, mode="animate",
+        output = pipe(**bundle, prompt_embeds=prompt_embeds, height=height, width=width, mode=mode,
                       segment_frame_length=FRAMES, prev_segment_conditioning_frames=1, num_inference_steps=STEPS,
                       guidance_scale=1.0, generator=generator, output_type="np")
     finally:
-        hook.remove()
         pipeline_logger.removeHandler(records)
+    return output, records.messages
 
-    assert not [m for m in records.messages if "Reshaping" in m], records.messages  # nothing was resized
+
+def test_pipeline_generates_from_the_bundle(bundle, pipe):
+    width, height = bundle["image"].size
+    faces_seen = []
+    hook = pipe.transformer.motion_encoder.register_forward_pre_hook(
+        lambda module, args: faces_seen.append(args[0].detach().clone()))
+    try:
+        output, messages = generate(pipe, bundle, "animate")
+    finally:
+        hook.remove()
+
+    assert not [m for m in messages if "Reshaping" in m], messages  # nothing was resized
     video = output.frames
     assert isinstance(video, np.ndarray) and video.shape == (1, FRAMES, height, width, 3)
     assert np.isfinite(video).all() and video.min() >= 0 and video.max() <= 1
@@ -165,19 +174,7 @@ def test_pipeline_replaces_from_the_replacement_bundle(crowd_yolox, random_pose,
     assert all(frame.size == (width, height) for key in ("pose_video", "background_video", "mask_video")
                for frame in bundle[key])
     assert len(bundle["background_video"]) == len(bundle["mask_video"]) == FRAMES
-    records = Records()
-    from diffusers.pipelines.wan import pipeline_wan_animate
-
-    pipeline_logger = logging.getLogger(pipeline_wan_animate.__name__)
-    pipeline_logger.addHandler(records)
-    generator = torch.Generator("cpu").manual_seed(0)
-    prompt_embeds = torch.randn(1, 16, pipe.transformer.config.text_dim, generator=generator)
-    try:
-        output = pipe(**bundle, prompt_embeds=prompt_embeds, height=height, width=width, mode="replace",
-                      segment_frame_length=FRAMES, prev_segment_conditioning_frames=1, num_inference_steps=STEPS,
-                      guidance_scale=1.0, generator=generator, output_type="np")
-    finally:
-        pipeline_logger.removeHandler(records)
-    assert not [m for m in records.messages if "Reshaping" in m], records.messages
+    output, messages = generate(pipe, bundle, "replace")
+    assert not [m for m in messages if "Reshaping" in m], messages
     video = output.frames
     assert video.shape == (1, FRAMES, height, width, 3) and np.isfinite(video).all()
