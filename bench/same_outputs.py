@@ -10,7 +10,8 @@ the people at the edges (hands and feet leave the frame) x both real detectors (
 two stand-in pose models (tests/stand_in_models.py: a marker model, a random CNN) x two
 option sets -> annotate(), detect(), __call__, the maps of every style, and each pose format written;
 track() on two clips (frames of a photo panned, and an H.264 file); the `video`, `batch` (images, a clip,
---json --npz --table) and `eval` (COCO-WholeBody and COCO body, pipeline predictions) commands. Every file
+--json --npz --table), `eval` (COCO-WholeBody and COCO body, pipeline predictions) and `wan-animate` (tracked,
+and official with retargeting on Wan-format stand-ins) commands. Every file
 written is then compared byte for byte. Prints the counts; exit status 1 on any difference.
 """
 
@@ -35,7 +36,8 @@ OPTION_SETS = {  # annotate() arguments: the defaults, and everything else at on
     "other": {"detect_resolution": None, "image_resolution": 384, "include_foot": True, "threshold": 0.2,
               "stick_width": 6, "style": "sd-webui-controlnet", "scale_stick_for_xinsr_cn": True},
 }
-STYLES = ("controlnet", "sd-webui-controlnet", "mimicmotion", "musepose", "unianimate", "easy-dwpose")
+STYLES = ("controlnet", "sd-webui-controlnet", "mimicmotion", "musepose", "unianimate", "easy-dwpose", "vace",
+          "wan-animate")
 
 
 def photos() -> list[Path]:
@@ -46,12 +48,16 @@ def make_inputs(folder: Path) -> dict:
     """The stand-in pose models and the clips, made once (by this checkout's test helpers and PyAV)."""
     sys.path.insert(0, str(ROOT / "tests"))
     import av
+    import stand_in_heatmap as sh
     import stand_in_models as sim
+    import stand_in_yolo as siy
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
     poses = {"marker": sim.save(sim.simcc_marker_model(batch="batch"), folder / "marker.onnx"),
              "random": sim.save(sim.simcc_random_model(), folder / "random.onnx")}
+    wan = {"det": sim.save(siy.marker_end_to_end_model(), folder / "wan_yolov10.onnx"),  # Wan's models' formats
+           "pose": sim.save(sh.heatmap_marker_model(), folder / "wan_vitpose.onnx")}
     with Image.open(SHARED / "photos" / "people" / "girls.jpg") as image:
         still = np.asarray(image.convert("RGB").resize((320, 240)))
     frames = [np.ascontiguousarray(np.roll(still, 6 * i, axis=1)) for i in range(24)]
@@ -80,7 +86,7 @@ def make_inputs(folder: Path) -> dict:
         target.write_bytes(path.read_bytes())
     (batch_in / "clip.mp4").write_bytes(clip.read_bytes())
     return {"poses": {k: str(v) for k, v in poses.items()}, "pan": str(folder / "pan.npy"), "clip": str(clip),
-            "batch_in": str(batch_in), "crops": str(crops)}
+            "batch_in": str(batch_in), "crops": str(crops), "wan": {k: str(v) for k, v in wan.items()}}
 
 
 def worker(inputs: dict, out: Path) -> None:
@@ -162,6 +168,11 @@ def commands(inputs: dict, out: Path) -> list[list[str]]:
         ["eval", "--gt", str(coco17 / "person_keypoints_val2017.json"), "--images", str(coco17 / "images"),
          "--predictions", str(out / "cli_eval" / "coco17.json"), "--det", str(SHARED / "ckpts" / "rtmdet_nano.onnx"),
          "--pose", pose],
+        ["wan-animate", inputs["clip"], "--ref", str(photos()[0]), "--out", str(out / "cli_wan"), "--people", "all",
+         "--det-every", "3", "--det", det, "--pose", inputs["poses"]["random"]],  # ~70 face videos: no PNGs
+        ["wan-animate", inputs["clip"], "--ref", str(photos()[0]), "--out", str(out / "cli_wan_official"), "--frames",
+         "--official", "--retarget", "--resolution-area", "640", "480", "--det", inputs["wan"]["det"], "--pose",
+         inputs["wan"]["pose"]],
     ]
 
 
