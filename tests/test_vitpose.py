@@ -4,6 +4,7 @@ is known (tests/stand_in_heatmap.py)."""
 
 import cv2
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 
@@ -322,3 +323,21 @@ def test_tracking_and_the_command_line_take_a_heatmap_model(people_yolox, marker
     assert main([str(tmp_path / "people.png"), "--out", str(out), "--det", str(people_yolox),
                  "--pose", str(marker_paths["external"]), "--json", "--detect-resolution", "624"]) == 0
     assert (out / "people_pose.png").exists() and (out / "people.json").exists()
+
+
+def test_a_model_without_a_fixed_input_size_is_cropped_as_pose2d_crops(marker_paths, tmp_path):
+    """Pose2d crops 256 x 192 whatever the file says (ViTPose.preprocess input_resolution): a heatmap model whose
+    input height and width are left open gets that crop, and the keypoints the fixed-size file gives."""
+    model = onnx.load(str(marker_paths["static"]))
+    for value in (*model.graph.input, *model.graph.output):
+        dims = value.type.tensor_type.shape.dim
+        dims[2].dim_param, dims[3].dim_param = f"{value.name}_height", f"{value.name}_width"
+    path = tmp_path / "vit_marker_any_size.onnx"
+    onnx.save(model, str(path))
+    open_size = load_pose_model(path, Runtime())
+    assert open_size.input_wh == (192, 256)
+    image = marker_image()
+    boxes = np.array([[40, 60, 160, 300], [260, 40, 380, 280]], float)
+    fixed = load_pose_model(marker_paths["static"], Runtime())
+    for got, expected in zip(open_size(image, boxes), fixed(image, boxes)):
+        np.testing.assert_array_equal(got, expected)

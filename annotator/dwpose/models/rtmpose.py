@@ -73,13 +73,15 @@ def reference_crop(image: np.ndarray, box: np.ndarray, input_wh: tuple[int, int]
     return cv2.LUT(crop, _LUT_FOR_CV2).transpose(2, 0, 1), center, scale
 
 
-def input_geometry(session: ModelSession) -> tuple[str, tuple[int, int], bool]:
+def input_geometry(session: ModelSession, default_wh: tuple[int, int] | None = None) -> tuple[str, tuple[int, int], bool]:
     """A top-down pose model's input name, its (width, height), and whether its batch is dynamic (several
-    persons per run); ValueError where the height or width is not fixed."""
+    persons per run); where the height or width is not fixed, `default_wh`, else ValueError."""
     model_input = session.get_inputs()[0]
     batch, _, in_h, in_w = model_input.shape
     if not (isinstance(in_h, int) and isinstance(in_w, int)):
-        raise ValueError(f"the pose model's input {model_input.shape} must have a fixed height and width")
+        if default_wh is None:
+            raise ValueError(f"the pose model's input {model_input.shape} must have a fixed height and width")
+        in_w, in_h = default_wh
     return model_input.name, (in_w, in_h), not (isinstance(batch, int) and batch == 1)
 
 

@@ -15,7 +15,7 @@ Two ways to crop a person box for the model (`ViTPose.mode`):
   (v / 255 - (0.485, 0.456, 0.406)) / (0.229, 0.224, 0.225). A box narrower or lower than 10 pixels is
   replaced by the whole image (ViTPose.preprocess; it does so for "no person" too, which the pipeline's
   whole-image fallback box already is). Pose2d always crops to 256x192 (its preprocess default, the Wan
-  file's input); here the crop is the model's input size.
+  file's input); here the crop is the model's input size, 256x192 where the file leaves it open.
 - "dwpose": the crop RTMPose uses (the conventions' center / scale x 1.25 rule, the shorter side widened
   to the input's aspect ratio, OpenCV 4's sub-pixel affine warp, RGB, the same mean / std x 255).
 
@@ -54,6 +54,9 @@ WAN_MIN_BOX_SIDE = 10
 # Wan's scale unit: bbox_from_detector divides by 200, keypoints_from_heatmaps gets scale * 200.
 WAN_SCALE_UNIT = 200.0
 DARK_KERNEL = 11  # keypoints_from_heatmaps' default kernel, the one Pose2d runs
+# Pose2d's crop size (ViTPose.preprocess input_resolution=(256, 192), whatever the model file says), used where
+# the model's input height and width are not fixed.
+WAN_INPUT_WH = (192, 256)
 
 
 # --------------------------------------------------------------------------------------- the decode
@@ -218,7 +221,8 @@ class ViTPose:
         self.session = session
         self.max_batch = max(1, int(max_batch))
         self.mode = mode
-        self.input_name, self.input_wh, self.batched = input_geometry(session)  # dynamic: several persons per run
+        # a dynamic batch: several persons per run; a dynamic height / width: Pose2d's 256 x 192
+        self.input_name, self.input_wh, self.batched = input_geometry(session, default_wh=WAN_INPUT_WH)
         output = session.get_outputs()[0]
         self.output_names = [output.name]
         self.num_keypoints = output.shape[1]
