@@ -251,3 +251,32 @@ def test_official_replacement_mode(official_pair, one_torch_thread):
     assert set(np.unique(inputs.mask_frames[0])) <= {0, 255} and inputs.mask_frames[0].shape == (height, width, 3)
     pil = inputs.as_pil()
     assert len(pil["background_video"]) == len(pil["mask_video"]) == 6
+
+
+def test_the_official_checkpoint_folder_gives_the_models(official_pair, tmp_path, capsys):
+    """--ckpt-path: the official preprocess_data.py's layout (det/yolov10m.onnx, pose2d/vitpose_h_wholebody.onnx);
+    a missing file is named."""
+    from PIL import Image
+
+    from annotator.dwpose.cli import main
+
+    folder = tmp_path / "process_checkpoint"
+    (folder / "det").mkdir(parents=True)
+    (folder / "pose2d").mkdir()
+    (folder / "det" / "yolov10m.onnx").write_bytes(official_pair[0].read_bytes())
+    frames = tmp_path / "frames"
+    ref = tmp_path / "ref.png"
+    Image.fromarray(np.full((300, 200, 3), 70, np.uint8)).save(ref)
+    args = ["wan-animate", str(tmp_path / "drive.mp4"), "--ref", str(ref), "--out", str(frames), "--official",
+            "--ckpt-path", str(folder)]
+    assert main(args) == 2  # pose2d/vitpose_h_wholebody.onnx missing (before the video is opened)
+    assert f"--ckpt-path: {folder / 'pose2d' / 'vitpose_h_wholebody.onnx'} not found" in capsys.readouterr().err
+    (folder / "pose2d" / "vitpose_h_wholebody.onnx").write_bytes(official_pair[1].read_bytes())
+    pytest.importorskip("av")
+    from annotator.dwpose import VideoWriter
+
+    with VideoWriter(tmp_path / "drive.mp4", 10) as writer:
+        for n in range(3):
+            writer.write(frame_with_person(n), n / 10)
+    assert main(args + ["--fps", "-1", "--resolution-area", "256", "192"]) == 0
+    assert (frames / "src_pose.mp4").is_file() and (frames / "src_face.mp4").is_file()

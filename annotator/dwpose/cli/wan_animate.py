@@ -31,6 +31,10 @@ def add_parser(commands) -> None:
     parser.add_argument("--official", action="store_true",
                         help="Wan's own steps: its YOLOv10 detector on every frame, the largest person, ViTPose "
                              "(pass Wan's yolov10m.onnx as --det and vitpose_h_wholebody.onnx as --pose)")
+    parser.add_argument("--ckpt-path", type=Path, metavar="DIR",
+                        help="the official's checkpoint folder (Wan2.2-Animate-14B/process_checkpoint): its "
+                             "det/yolov10m.onnx and pose2d/vitpose_h_wholebody.onnx are the models unless --det / "
+                             "--pose say otherwise")
     parser.add_argument("--retarget", action="store_true",
                         help="map the driving poses onto the reference's proportions (get_retarget_pose)")
     parser.add_argument("--replace", action="store_true",
@@ -44,6 +48,27 @@ def add_parser(commands) -> None:
     parser.set_defaults(run=run)
 
 
+# Where the official preprocess_data.py finds its two ONNX models in its --ckpt_path folder.
+OFFICIAL_DET = Path("det") / "yolov10m.onnx"
+OFFICIAL_POSE = Path("pose2d") / "vitpose_h_wholebody.onnx"
+
+
+def official_checkpoints(folder: Path, det, pose) -> tuple:
+    """--det and --pose from the official checkpoint folder (those given explicitly win); FileNotFoundError
+    naming the file expected where one is missing."""
+    chosen = []
+    for given, relative in ((det, OFFICIAL_DET), (pose, OFFICIAL_POSE)):
+        if given:
+            chosen.append(given)
+            continue
+        path = folder / relative
+        if not path.is_file():
+            raise FileNotFoundError(f"--ckpt-path: {path} not found (the official layout: {folder}/{OFFICIAL_DET} "
+                                    f"and {folder}/{OFFICIAL_POSE})")
+        chosen.append(str(path))
+    return tuple(chosen)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         if args.retarget and args.replace:
@@ -52,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         if args.replace:
             require("transformers", "sam2")
             require("torch", "sam2")
+        if args.ckpt_path is not None:
+            args.det, args.pose = official_checkpoints(args.ckpt_path, args.det, args.pose)
         detector = make_detector(args)
         segmenter = None
         if args.replace:
