@@ -157,7 +157,7 @@ def test_warp_affine_rejects_what_it_does_not_reproduce():
 
 
 def test_warp_affine_large_output_is_tiled_like_one_remap():
-    """Outputs of 16384 pixels or more a side go through cv2.remap in tiles (it takes sides < 32767)."""
+    """Outputs of 16384 pixels or more a side go through cv2.remap in parts (it takes sides < 32767)."""
     rng = np.random.default_rng(3)
     image = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
     matrix = np.array([[1.7, 0.1, -3.25], [0.05, 0.9, 2.5]])

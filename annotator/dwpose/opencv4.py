@@ -154,21 +154,12 @@ def _warp_affine_linear_portable(image: np.ndarray, matrix, size: tuple[int, int
     if w <= 0 or h <= 0:
         raise ValueError(f"the output size must be positive, not {size}")
     xy, alpha = _fixed_point_maps(matrix, (w, h))
-    if max(image.shape[:2]) >= _MAX_REMAP_SIDE:
-        # remap takes no source with a side of 32767 or more (nor does 4.11's warpAffine, which raises): each
-        # part of the output is remapped from the window of the source its positions reach.
-        return _remap_in_windows(image, xy, alpha)
-    xy = _int16_positions(xy)
-    if w < _MAX_REMAP_SIDE and h < _MAX_REMAP_SIDE:
-        return cv2.remap(image, xy, alpha, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    out = np.empty((h, w) + image.shape[2:], dtype=np.uint8)
-    for top in range(0, h, _MAX_REMAP_SIDE):
-        for left in range(0, w, _MAX_REMAP_SIDE):
-            rows, cols = slice(top, top + _MAX_REMAP_SIDE), slice(left, left + _MAX_REMAP_SIDE)
-            tile = cv2.remap(image, np.ascontiguousarray(xy[rows, cols]), np.ascontiguousarray(alpha[rows, cols]),
-                             cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-            out[rows, cols] = tile.reshape(out[rows, cols].shape)
-    return out
+    if max(image.shape[:2]) < _MAX_REMAP_SIDE and max(w, h) < _MAX_REMAP_SIDE:
+        return cv2.remap(image, _int16_positions(xy), alpha, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                         borderValue=0)
+    # remap takes no side of 32767 or more (nor does 4.11's warpAffine, which raises for such a source): each part
+    # of the output is remapped from the window of the source its positions reach.
+    return _remap_in_windows(image, xy, alpha)
 
 
 def _remap_in_windows(image: np.ndarray, xy: np.ndarray, alpha: np.ndarray) -> np.ndarray:
