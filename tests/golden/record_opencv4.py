@@ -42,14 +42,13 @@ from __future__ import annotations
 
 import argparse
 import colorsys
-import io
-import zipfile
 from pathlib import Path
 
 import sys
 
 import cv2
 import numpy as np
+from golden_npz import save_npz  # this folder, on the script's path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for the pose crop's matrix
 from annotator.dwpose.models.rtmpose import box_to_center_scale  # noqa: E402
@@ -59,18 +58,6 @@ HERE = Path(__file__).resolve().parent
 WARP_FILE = "opencv4_warp_affine.npz"
 LINE_FILE = "opencv4_line.npz"
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-
-
-def save_npz(path: Path, arrays: dict) -> None:
-    """np.savez_compressed with fixed zip timestamps, so the same arrays always give the same bytes."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(arrays):
-            buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, np.asarray(arrays[name]), allow_pickle=False)
-            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, buffer.getvalue())
 
 
 # ------------------------------------------------------------------------------------------------ warpAffine

@@ -43,16 +43,15 @@ second. Not run by CI; rerun it only to change the cases.
 from __future__ import annotations
 
 import argparse
-import io
 import math
 import os
 import sys
 import types
 import warnings
-import zipfile
 from pathlib import Path
 
 import numpy as np
+from golden_npz import save_npz  # this folder, on the script's path
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "wan_retarget.npz"
@@ -482,18 +481,6 @@ def run_official(get_retarget_pose, case: dict):
     finite = all(np.isfinite(out[1]).all() and not np.isinf(out[2]).any() and not np.isinf(out[3]).any()
                  and np.isfinite(out[2][:, 2]).all() and np.isfinite(out[3][:, 2]).all() for out in outputs)
     return ("ok" if finite else "non-finite"), outputs
-
-
-def save_npz(path: Path, arrays: dict) -> None:
-    """np.savez_compressed with fixed zip timestamps, so the same arrays always give the same bytes."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(arrays):
-            buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, np.asarray(arrays[name]), allow_pickle=False)
-            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, buffer.getvalue())
 
 
 def main() -> None:
