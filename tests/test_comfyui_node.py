@@ -144,6 +144,16 @@ def expected_map(reference, frame, resolution, **options):
     return cv2.resize(draw_poses(poses, **options), (width, height), interpolation=cv2.INTER_LINEAR), poses
 
 
+def install_comfy(monkeypatch, **modules) -> None:
+    """A stand-in `comfy` package in sys.modules (for the test) with the given submodules (model_management=...,
+    utils=...), each a namespace of the functions ComfyUI declares there that the test needs."""
+    comfy = types.ModuleType("comfy")
+    monkeypatch.setitem(sys.modules, "comfy", comfy)
+    for name, module in modules.items():
+        setattr(comfy, name, module)
+        monkeypatch.setitem(sys.modules, f"comfy.{name}", module)
+
+
 def as_uint8(pose_image) -> np.ndarray:
     return np.rint(pose_image.numpy() * 255).astype(np.uint8)
 
@@ -310,12 +320,10 @@ def test_frames_are_converted_one_at_a_time_and_cancel_is_checked_between_them(n
         if events.count("converted") >= 1:
             raise Interrupted
 
-    comfy = types.ModuleType("comfy")
-    comfy.model_management = types.SimpleNamespace(throw_exception_if_processing_interrupted=check)
-    comfy.utils = types.SimpleNamespace(ProgressBar=lambda total: types.SimpleNamespace(update=lambda n: events.append("tick")))
-    monkeypatch.setitem(sys.modules, "comfy", comfy)
-    monkeypatch.setitem(sys.modules, "comfy.model_management", comfy.model_management)
-    monkeypatch.setitem(sys.modules, "comfy.utils", comfy.utils)
+    install_comfy(monkeypatch,
+                  model_management=types.SimpleNamespace(throw_exception_if_processing_interrupted=check),
+                  utils=types.SimpleNamespace(ProgressBar=lambda total: types.SimpleNamespace(
+                      update=lambda n: events.append("tick"))))
     convert = nodes.frame_to_uint8
     monkeypatch.setattr(nodes, "frame_to_uint8", lambda frame: (events.append("converted"), convert(frame))[1])
     with pytest.raises(Interrupted):
@@ -381,10 +389,8 @@ def test_comfyuis_gpu_is_preferred_through_its_torch(node_module, monkeypatch):
     nodes = sys.modules[node_module.__name__ + ".nodes"]
     assert nodes.comfy_torch_device() is None  # outside ComfyUI
     for device, expected in (("cuda:0", "cuda:0"), ("mps", "mps"), ("cpu", None), ("meta", None)):
-        comfy = types.ModuleType("comfy")
-        comfy.model_management = types.SimpleNamespace(get_torch_device=lambda d=device: torch.device(d))
-        monkeypatch.setitem(sys.modules, "comfy", comfy)
-        monkeypatch.setitem(sys.modules, "comfy.model_management", comfy.model_management)
+        install_comfy(monkeypatch,
+                      model_management=types.SimpleNamespace(get_torch_device=lambda d=device: torch.device(d)))
         assert nodes.comfy_torch_device() == expected
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import test_comfyui_node as node_tests
 import test_wan_animate_official as official_tests
-from test_comfyui_node import as_comfy_image, as_uint8, call_node
+from test_comfyui_node import as_comfy_image, as_uint8, call_node, install_comfy
 from test_wan_animate_official import frame_with_person
 
 from annotator.dwpose import DWposeDetector, PoseMapOptions, wan_animate_inputs
@@ -211,13 +211,10 @@ def test_cancel_is_checked_between_frames_and_detections(nodes, wan_class, crowd
         if events.count("detected") >= 1:
             raise Interrupted
 
-    comfy = types.ModuleType("comfy")
-    comfy.model_management = types.SimpleNamespace(throw_exception_if_processing_interrupted=check)
-    comfy.utils = types.SimpleNamespace(ProgressBar=lambda total: (events.append(("bar", total)),
-                                                                   types.SimpleNamespace(update=lambda n: None))[1])
-    monkeypatch.setitem(sys.modules, "comfy", comfy)
-    monkeypatch.setitem(sys.modules, "comfy.model_management", comfy.model_management)
-    monkeypatch.setitem(sys.modules, "comfy.utils", comfy.utils)
+    install_comfy(monkeypatch,
+                  model_management=types.SimpleNamespace(throw_exception_if_processing_interrupted=check),
+                  utils=types.SimpleNamespace(ProgressBar=lambda total: (events.append(("bar", total)),
+                                                                         types.SimpleNamespace(update=lambda n: None))[1]))
     detector = nodes.get_detector(str(crowd_yolox), str(marker_pose))
     detect = detector.detect
     monkeypatch.setattr(detector, "detect", lambda *a, **k: (events.append("detected"), detect(*a, **k))[1])
