@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..optional import require
 from ..video.wan_animate import RESOLUTION_AREA, wan_animate_inputs, write_wan_animate_inputs
 from .common import SETUP_ERRORS, add_model_arguments, fail, make_detector, positive_int
 
@@ -74,17 +73,14 @@ def run(args: argparse.Namespace) -> int:
         if args.retarget and args.replace:
             raise ValueError("--retarget and --replace cannot be combined (the official replacement mode does "
                              "not retarget)")
-        if args.replace:
-            require("transformers", "sam2")
-            require("torch", "sam2")
         if args.ckpt_path is not None:
             args.det, args.pose = official_checkpoints(args.ckpt_path, args.det, args.pose)
-        detector = make_detector(args)
         segmenter = None
-        if args.replace:
+        if args.replace:  # first: a missing torch / transformers is one error before anything is loaded
             from ..video.wan_replace import Sam2VideoSegmenter
 
             segmenter = Sam2VideoSegmenter.from_pretrained(*([args.sam2] if args.sam2 else []), device=args.device)
+        detector = make_detector(args)
         inputs = wan_animate_inputs(detector, args.video, args.ref, fps=args.fps, people=args.people,
                                     resolution_area=tuple(args.resolution_area), det_every=args.det_every,
                                     official=args.official, retarget=args.retarget, replace=args.replace,
