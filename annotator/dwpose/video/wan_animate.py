@@ -101,17 +101,17 @@ class WanAnimateInputs:
 
 # ------------------------------------------------------------------------------------------- the inputs read
 
-def sampled_frames(path, fps: float | None):
-    """The video's frames (VideoFrames) the official sampling keeps for `fps` (None: every frame), in order,
-    a frame repeated where the target rate is above the video's."""
+def sampled_frames(path, fps: float | None) -> tuple[list[np.ndarray], float]:
+    """The video's frames (RGB uint8) the official sampling keeps for `fps` (None or -1: every frame), in order, a
+    frame repeated where the target rate is above the video's, and their rate (`fps`, else the video's)."""
     info = video_info(path)
     video_fps = info["fps"] or 30.0
     frame_num = info["frames"] or sum(1 for _ in read_video(path))
     wanted = sampled_frame_indices(frame_num, video_fps, fps)
     counts = np.bincount(wanted, minlength=frame_num) if wanted else np.zeros(frame_num, int)
-    for frame in read_video(path):
-        for _ in range(int(counts[frame.index]) if frame.index < len(counts) else 0):
-            yield frame
+    frames = [frame.image for frame in read_video(path)
+              for _ in range(int(counts[frame.index]) if frame.index < len(counts) else 0)]
+    return frames, float(fps) if fps and fps != -1 else video_fps
 
 
 def driving_frames(video, fps: float | None) -> tuple[list[np.ndarray], float]:
@@ -119,8 +119,7 @@ def driving_frames(video, fps: float | None) -> tuple[list[np.ndarray], float]:
     rate) as the official does, or a sequence of frames (an array (T, H, W, 3) or a list) used as it is, at
     `fps` (default 30)."""
     if isinstance(video, (str, os.PathLike)):
-        rate = float(fps) if fps and fps != -1 else (video_info(video)["fps"] or 30.0)
-        return [frame.image for frame in sampled_frames(video, fps)], rate
+        return sampled_frames(video, fps)
     frames = [HWC3(np.asarray(frame)) for frame in video]
     if frames and any(frame.shape != frames[0].shape for frame in frames):
         raise ValueError("the driving frames must all have the same size")
